@@ -1,0 +1,108 @@
+"""The event bus of one app: subscribers, sequence numbers, and the hand-off to breakpoints.
+
+Instrumented code checks ``bus.active`` before it builds an event's fields, so an app nobody
+watches pays one attribute read per step and nothing else.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .breakpoints import Breakpoints
+from .events import Event, make_event
+from .local import get_ident
+
+__all__ = ["EventBus", "Subscription"]
+
+log = logging.getLogger("ctxscope")
+
+Subscriber = Callable[[Event], object]
+
+
+class Subscription:
+    """Handle returned by ``subscribe``: call ``unsubscribe()`` (or use it as a context manager)."""
+
+    def __init__(self, bus: EventBus, callback: Subscriber) -> None:
+        self._bus = bus  # the bus to leave
+        self.callback = callback  # the subscribed callable
+
+    def unsubscribe(self) -> None:
+        self._bus._remove(self.callback)
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.unsubscribe()
+
+
+class EventBus:
+    """Delivers an app's events to its subscribers, on the thread where the step happened."""
+
+    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
+        self._depth = depth  # returns {"app": n, "request": m} for the current ident
+        self._subscribers: tuple[Subscriber, ...] = ()  # replaced, never mutated, on change
+        self._failed: set[int] = set()  # ids of subscribers whose failure was reported
+        self._lock = threading.Lock()  # serializes subscribe/unsubscribe
+        self._seq = itertools.count(1)  # next() is atomic under the GIL
+        self.ident: Callable[[], int] = get_ident  # same ident function as the stacks
+        self.breakpoints = Breakpoints(self)  # pausing threads at chosen event kinds
+        self.active = False  # any subscriber or breakpoint: events must be built
+
+    def subscribe(self, callback: Subscriber) -> Subscription:
+        with self._lock:
+            self._subscribers = (*self._subscribers, callback)
+            self._update_active()
+        return Subscription(self, callback)
+
+    def _remove(self, callback: Subscriber) -> None:
+        with self._lock:
+            subs = list(self._subscribers)
+            if callback in subs:
+                subs.remove(callback)
+            self._subscribers = tuple(subs)
+            self._update_active()
+
+    def _update_active(self) -> None:
+        self.active = bool(self._subscribers) or self.breakpoints.armed
+
+    def emit(
+        self,
+        cls: type[Event],
+        request_id: int | None,
+        name: str | None,
+        blueprint: str | None,
+        fields: dict[str, Any],
+    ) -> Event:
+        """Build the event, deliver it, then let breakpoints hold this thread if they ask."""
+        event = make_event(
+            cls,
+            next(self._seq),
+            time.monotonic_ns(),
+            self.ident(),
+            request_id,
+            name,
+            blueprint,
+            self._depth(),
+            fields,
+        )
+        self.deliver(event)
+        if self.breakpoints.armed:
+            self.breakpoints.after(event)
+        return event
+
+    def deliver(self, event: Event) -> None:
+        for callback in self._subscribers:
+            try:
+                callback(event)
+            except Exception:
+                # A broken observer must never break the request it observes.
+                key = id(callback)
+                if key not in self._failed:
+                    self._failed.add(key)
+                    log.exception("ctxscope subscriber %r failed; further errors hidden", callback)

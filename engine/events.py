@@ -1,0 +1,469 @@
+"""Every step the engine reports, as frozen dataclasses.
+
+One class per event kind. The common fields come first and are the same for every kind; the
+kind-specific fields follow. ``to_json()`` gives the stable JSON form that ``ctxscope trace
+--json``, ``ctxscope serve`` and captures write: the common keys in this order, ``kind``
+included, then the kind's own fields.
+
+Events are built on hot paths, so they are not constructed through the dataclass ``__init__``
+(a frozen dataclass sets each field through ``object.__setattr__``, several times slower than the
+rest of a hook call). ``make_event`` fills the instance dictionary in one step; the classes stay
+frozen to everyone else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+__all__ = ["EVENT_TYPES", "Event", "event_from_json", "make_event"]
+
+Summary = Any
+"""A JSON-friendly summary of a value (see ``engine.summary``), never the live object."""
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """Common to every event.
+
+    Guarantee: ``seq`` grows by one per event of an app, in the order events happened on each
+    thread; ``depth`` is the app/request stack depth of ``thread`` after the step.
+    """
+
+    kind: ClassVar[str] = "event"
+
+    seq: int
+    t_ns: int  # time.monotonic_ns() when the step finished
+    thread: int  # ident of the unit of concurrency (thread id by default)
+    request_id: int | None  # the request the step belongs to, None outside requests
+    name: str | None  # qualified name of the hook or view, where there is one
+    blueprint: str | None  # dotted blueprint name of the hook, None for the app's own
+    depth: Mapping[str, int]  # {"app": n, "request": m} after the step
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON object of this event (common keys first, then the kind's fields)."""
+        d = self.__dict__
+        out = {
+            "seq": d["seq"],
+            "t_ns": d["t_ns"],
+            "thread": d["thread"],
+            "request_id": d["request_id"],
+            "kind": self.kind,
+            "name": d["name"],
+            "blueprint": d["blueprint"],
+            "depth": dict(d["depth"]),
+        }
+        for key in self._extra_fields:
+            out[key] = d[key]
+        return out
+
+    _extra_fields: ClassVar[tuple[str, ...]] = ()
+
+
+_COMMON = tuple(f.name for f in dataclasses.fields(Event))
+_new = object.__new__
+
+
+def make_event(
+    cls: type[Event],
+    seq: int,
+    t_ns: int,
+    thread: int,
+    request_id: int | None,
+    name: str | None,
+    blueprint: str | None,
+    depth: Mapping[str, int],
+    fields: dict[str, Any],
+) -> Event:
+    """Build an event without the per-field cost of a frozen dataclass ``__init__``.
+
+    ``fields`` must hold exactly the kind's own fields; it becomes the instance dictionary.
+    """
+    ev = _new(cls)
+    fields["seq"] = seq
+    fields["t_ns"] = t_ns
+    fields["thread"] = thread
+    fields["request_id"] = request_id
+    fields["name"] = name
+    fields["blueprint"] = blueprint
+    fields["depth"] = depth
+    ev.__dict__.update(fields)
+    return ev
+
+
+# --- contexts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class AppCtxPushed(Event):
+    """An application context was pushed; Flask's ``appcontext_pushed`` was sent after it."""
+
+    kind: ClassVar[str] = "app_ctx_pushed"
+    app: str  # the app's import name
+
+
+@dataclass(frozen=True, eq=False)
+class AppCtxPopped(Event):
+    """An application context was popped (after its teardown); ``appcontext_popped`` sent."""
+
+    kind: ClassVar[str] = "app_ctx_popped"
+    app: str
+    error: str | None  # the error the context was popped with
+
+
+@dataclass(frozen=True, eq=False)
+class RequestCtxPushed(Event):
+    """A request context was pushed; ``nested`` when another was already on this thread."""
+
+    kind: ClassVar[str] = "request_ctx_pushed"
+    method: str
+    path: str
+    url: str
+    nested: bool
+
+
+@dataclass(frozen=True, eq=False)
+class RequestCtxPopped(Event):
+    """A request context was popped; teardown ran before when it was its last push."""
+
+    kind: ClassVar[str] = "request_ctx_popped"
+    error: str | None
+
+
+# --- session --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SessionOpened(Event):
+    """The session interface opened the session (or fell back to the null session)."""
+
+    kind: ClassVar[str] = "session_opened"
+    interface: str  # qualified class name of the session interface
+    null: bool  # True when no session could be opened (no secret key)
+    cookie: str | None  # the raw cookie value the client sent
+    session: Summary  # contents after opening
+    verdict: str  # "new", "valid", "bad_signature", "expired", "null" or "custom"
+
+
+@dataclass(frozen=True, eq=False)
+class SessionSaved(Event):
+    """``process_response`` reached the session save step (skipped for a null session)."""
+
+    kind: ClassVar[str] = "session_saved"
+    interface: str
+    before: Summary  # contents when opened
+    after: Summary  # contents when saved
+    accessed: bool
+    modified: bool
+    permanent: bool
+    set_cookie: str | None  # the Set-Cookie header written, if any
+    deleted: bool  # the cookie was deleted because the session was emptied
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class UrlMatched(Event):
+    """The URL adapter matched the request; ``error`` holds a stored routing error."""
+
+    kind: ClassVar[str] = "url_matched"
+    endpoint: str | None
+    rule: str | None
+    view_args: Summary
+    error: str | None  # e.g. "404 Not Found", raised later at dispatch
+
+
+@dataclass(frozen=True, eq=False)
+class UrlValuePreprocessor(Event):
+    """A ``url_value_preprocessor`` function ran (``view_args`` as it left them)."""
+
+    kind: ClassVar[str] = "url_value_preprocessor"
+    view_args: Summary
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class RequestStarted(Event):
+    """Flask's ``request_started`` signal was sent."""
+
+    kind: ClassVar[str] = "request_started"
+
+
+@dataclass(frozen=True, eq=False)
+class BeforeRequest(Event):
+    """A ``before_request`` function ran; a non-None return short-circuits the view."""
+
+    kind: ClassVar[str] = "before_request"
+    returned: Summary
+    short_circuit: bool
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class View(Event):
+    """The view function ran (``error`` set when it raised)."""
+
+    kind: ClassVar[str] = "view"
+    endpoint: str | None
+    view_args: Summary
+    returned: Summary
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class ExceptionRaised(Event):
+    """An exception left a hook or the view; ``handled`` says whether a handler took it."""
+
+    kind: ClassVar[str] = "exception"
+    error: str  # "Type: message"
+    error_type: str  # qualified class name
+    http_code: int | None  # for HTTPException
+    handled: bool
+    handler: str | None  # qualified name of the error handler chosen
+    traceback: str | None  # formatted, for non-HTTP errors
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorHandler(Event):
+    """An error handler ran for ``error``."""
+
+    kind: ClassVar[str] = "error_handler"
+    error: str
+    returned: Summary
+
+
+@dataclass(frozen=True, eq=False)
+class GotRequestException(Event):
+    """An exception went unhandled; ``got_request_exception`` sent, a 500 follows."""
+
+    kind: ClassVar[str] = "got_request_exception"
+    error: str
+    propagated: bool  # re-raised to the server (PROPAGATE_EXCEPTIONS)
+
+
+@dataclass(frozen=True, eq=False)
+class AfterThisRequest(Event):
+    """A function registered with ``after_this_request`` ran."""
+
+    kind: ClassVar[str] = "after_this_request"
+    status: int
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class AfterRequest(Event):
+    """An ``after_request`` function ran (``status`` of the response it returned)."""
+
+    kind: ClassVar[str] = "after_request"
+    status: int
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class RequestFinished(Event):
+    """The response is final; ``request_finished`` sent. The body may not be sent yet."""
+
+    kind: ClassVar[str] = "request_finished"
+    status: int
+    headers: list[list[str]]
+
+
+# --- teardown -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TeardownRequest(Event):
+    """A ``teardown_request`` function ran with the request's error (or None)."""
+
+    kind: ClassVar[str] = "teardown_request"
+    error: str | None  # the error passed in
+    raised: str | None  # what the function itself raised
+
+
+@dataclass(frozen=True, eq=False)
+class RequestTearingDown(Event):
+    """``request_tearing_down`` sent after the teardown_request functions."""
+
+    kind: ClassVar[str] = "request_tearing_down"
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class TeardownAppcontext(Event):
+    """A ``teardown_appcontext`` function ran with the error (or None)."""
+
+    kind: ClassVar[str] = "teardown_appcontext"
+    error: str | None
+    raised: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class AppcontextTearingDown(Event):
+    """``appcontext_tearing_down`` sent after the teardown_appcontext functions."""
+
+    kind: ClassVar[str] = "appcontext_tearing_down"
+    error: str | None
+
+
+# --- context-local storage ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class LocalSet(Event):
+    """An attribute of a ``Local`` was set for ``ident`` (``name`` is the attribute)."""
+
+    kind: ClassVar[str] = "local_set"
+    local: str  # the Local's label, e.g. "_request_ctx_stack"
+    ident: int
+    value: Summary
+
+
+@dataclass(frozen=True, eq=False)
+class LocalDeleted(Event):
+    """An attribute of a ``Local`` was deleted for ``ident``."""
+
+    kind: ClassVar[str] = "local_deleted"
+    local: str
+    ident: int
+
+
+@dataclass(frozen=True, eq=False)
+class LocalReleased(Event):
+    """``ident``'s whole storage in a ``Local`` was dropped; the ident no longer appears."""
+
+    kind: ClassVar[str] = "local_released"
+    local: str
+    ident: int
+
+
+# --- breakpoints ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Paused(Event):
+    """The thread is held right after event ``at_seq`` until stepped, continued or timed out."""
+
+    kind: ClassVar[str] = "paused"
+    at_seq: int
+    at_kind: str
+
+
+@dataclass(frozen=True, eq=False)
+class Resumed(Event):
+    """A held thread goes on; ``how`` is "step", "continue" or "timeout"."""
+
+    kind: ClassVar[str] = "resumed"
+    how: str
+
+
+# --- WebSocket (RFC 6455) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WsHandshake(Event):
+    """A WebSocket opening handshake was answered (RFC 6455 §4.2.2)."""
+
+    kind: ClassVar[str] = "ws_handshake"
+    connection_id: int
+    path: str
+    headers: list[list[str]]  # request headers as received
+    key: str | None  # Sec-WebSocket-Key
+    accept_input: str | None  # key + GUID, the string that is hashed
+    sha1_hex: str | None
+    accept: str | None  # base64 of the SHA-1, sent as Sec-WebSocket-Accept
+    status: int  # 101, or the refusal's status
+    extensions: str | None  # negotiated Sec-WebSocket-Extensions
+    subprotocol: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class WsFrame(Event):
+    """One frame exactly as it crossed the wire, parsed from the raw bytes (RFC 6455 §5.2)."""
+
+    kind: ClassVar[str] = "ws_frame"
+    connection_id: int
+    direction: str  # "in" (client to server) or "out"
+    fin: bool
+    rsv1: bool
+    rsv2: bool
+    rsv3: bool
+    opcode: int
+    opcode_name: str
+    masked: bool
+    masking_key: str | None  # hex
+    length: int  # payload length
+    length_encoding: int  # 7, 16 or 64 bits
+    header_hex: str
+    payload_wire_preview: str  # hex of the payload as sent (masked when masked)
+    payload_preview: str  # unmasked: text, or hex for binary and invalid text
+    payload_preview_is_text: bool
+    wire_size: int  # header + payload bytes
+    inflated_size: int | None  # bytes this frame's payload inflated to, in a compressed message
+    error: str | None  # protocol violation found in this frame
+    close_code: int | None  # close frames: the status code (1005 when the payload is empty)
+    close_reason: str | None  # close frames: the UTF-8 reason
+
+
+@dataclass(frozen=True, eq=False)
+class WsMessage(Event):
+    """A whole data message, reassembled from its frames and inflated."""
+
+    kind: ClassVar[str] = "ws_message"
+    connection_id: int
+    direction: str
+    opcode_name: str  # "text" or "binary"
+    length: int
+    frames: int
+    compressed: bool
+    preview: str
+    wire_length: int  # payload bytes on the wire over all frames (compressed size)
+    preview_is_text: bool
+    error: str | None  # e.g. invalid UTF-8 in a text message (RFC 6455 §8.1)
+
+
+@dataclass(frozen=True, eq=False)
+class WsClosed(Event):
+    """The connection ended (RFC 6455 §7); 1006 when it ended without a close frame."""
+
+    kind: ClassVar[str] = "ws_closed"
+    connection_id: int
+    code: int
+    reason: str
+    closed_by: str  # "client", "server" or "network"
+    clean: bool
+
+
+def _register() -> dict[str, type[Event]]:
+    types: dict[str, type[Event]] = {}
+    for cls in list(globals().values()):
+        if isinstance(cls, type) and issubclass(cls, Event) and cls is not Event:
+            cls._extra_fields = tuple(
+                f.name for f in dataclasses.fields(cls) if f.name not in _COMMON
+            )
+            types[cls.kind] = cls
+    return types
+
+
+EVENT_TYPES: dict[str, type[Event]] = _register()
+"""Every event class by its ``kind``."""
+
+
+def event_from_json(obj: Mapping[str, Any]) -> Event:
+    """Rebuild an event from its ``to_json()`` form (captures are read back this way)."""
+    cls = EVENT_TYPES[obj["kind"]]
+    fields = {key: obj.get(key) for key in cls._extra_fields}
+    return make_event(
+        cls,
+        obj["seq"],
+        obj["t_ns"],
+        obj["thread"],
+        obj["request_id"],
+        obj["name"],
+        obj["blueprint"],
+        obj["depth"],
+        fields,
+    )

@@ -1,0 +1,1 @@
+"""Qt item models: thin, bounded wrappers over engine events, fed in batches."""
