@@ -5,7 +5,6 @@ The public names import from ``engine`` as Flask's do from ``flask``. Nothing he
 
 from __future__ import annotations
 
-
 from . import signals
 from .app import App
 from .blueprints import Blueprint

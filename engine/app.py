@@ -27,9 +27,9 @@ from werkzeug.exceptions import (
     InternalServerError,
 )
 from werkzeug.routing import Map, MapAdapter, RoutingException, Rule
-from werkzeug.wsgi import get_host
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Response as BaseResponse
+from werkzeug.wsgi import get_host
 
 from .blueprints import Blueprint
 from .bus import EventBus, Subscription
@@ -274,7 +274,7 @@ class App(Scaffold):
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
-            except:  # noqa: E722 - teardown must see KeyboardInterrupt and friends too
+            except:
                 error = sys.exc_info()[1]
                 raise
             return response(environ, start_response)  # type: ignore[no-any-return]
@@ -313,12 +313,21 @@ class App(Scaffold):
                     try:
                         url_func(req.endpoint, req.view_args)
                     except Exception as e:
-                        bus.emit(UrlValuePreprocessor, _request_id(), qualname(url_func), name,
-                                 {"view_args": summarize(req.view_args),
-                                  "error": describe_error(e)})
+                        bus.emit(
+                            UrlValuePreprocessor,
+                            _request_id(),
+                            qualname(url_func),
+                            name,
+                            {"view_args": summarize(req.view_args), "error": describe_error(e)},
+                        )
                         raise
-                    bus.emit(UrlValuePreprocessor, _request_id(), qualname(url_func), name,
-                             {"view_args": summarize(req.view_args), "error": None})
+                    bus.emit(
+                        UrlValuePreprocessor,
+                        _request_id(),
+                        qualname(url_func),
+                        name,
+                        {"view_args": summarize(req.view_args), "error": None},
+                    )
         for name in names:
             if name in self.before_request_funcs:
                 for before_func in self.before_request_funcs[name]:
@@ -328,13 +337,29 @@ class App(Scaffold):
                         try:
                             rv = self.ensure_sync(before_func)()
                         except Exception as e:
-                            bus.emit(BeforeRequest, _request_id(), qualname(before_func), name,
-                                     {"returned": None, "short_circuit": False,
-                                      "error": describe_error(e)})
+                            bus.emit(
+                                BeforeRequest,
+                                _request_id(),
+                                qualname(before_func),
+                                name,
+                                {
+                                    "returned": None,
+                                    "short_circuit": False,
+                                    "error": describe_error(e),
+                                },
+                            )
                             raise
-                        bus.emit(BeforeRequest, _request_id(), qualname(before_func), name,
-                                 {"returned": summarize(rv), "short_circuit": rv is not None,
-                                  "error": None})
+                        bus.emit(
+                            BeforeRequest,
+                            _request_id(),
+                            qualname(before_func),
+                            name,
+                            {
+                                "returned": summarize(rv),
+                                "short_circuit": rv is not None,
+                                "error": None,
+                            },
+                        )
                     if rv is not None:
                         return rv
         return None
@@ -358,13 +383,31 @@ class App(Scaffold):
         try:
             rv = self.ensure_sync(view)(**view_args)
         except Exception as e:
-            bus.emit(View, _request_id(), qualname(view), req.blueprint,
-                     {"endpoint": rule.endpoint, "view_args": summarize(view_args),
-                      "returned": None, "error": describe_error(e)})
+            bus.emit(
+                View,
+                _request_id(),
+                qualname(view),
+                req.blueprint,
+                {
+                    "endpoint": rule.endpoint,
+                    "view_args": summarize(view_args),
+                    "returned": None,
+                    "error": describe_error(e),
+                },
+            )
             raise
-        bus.emit(View, _request_id(), qualname(view), req.blueprint,
-                 {"endpoint": rule.endpoint, "view_args": summarize(view_args),
-                  "returned": summarize(rv), "error": None})
+        bus.emit(
+            View,
+            _request_id(),
+            qualname(view),
+            req.blueprint,
+            {
+                "endpoint": rule.endpoint,
+                "view_args": summarize(view_args),
+                "returned": summarize(rv),
+                "error": None,
+            },
+        )
         return rv
 
     def make_default_options_response(self) -> Response:
@@ -433,11 +476,21 @@ class App(Scaffold):
         try:
             rv = self.ensure_sync(handler)(e)
         except Exception as raised:
-            bus.emit(ErrorHandler, _request_id(), qualname(handler), _handler_blueprint(self, handler),
-                     {"error": describe_error(e), "returned": describe_error(raised)})
+            bus.emit(
+                ErrorHandler,
+                _request_id(),
+                qualname(handler),
+                _handler_blueprint(self, handler),
+                {"error": describe_error(e), "returned": describe_error(raised)},
+            )
             raise
-        bus.emit(ErrorHandler, _request_id(), qualname(handler), _handler_blueprint(self, handler),
-                 {"error": describe_error(e), "returned": summarize(rv)})
+        bus.emit(
+            ErrorHandler,
+            _request_id(),
+            qualname(handler),
+            _handler_blueprint(self, handler),
+            {"error": describe_error(e), "returned": summarize(rv)},
+        )
         return rv
 
     def _emit_exception(
@@ -452,14 +505,20 @@ class App(Scaffold):
                 return
             ctx._reported_error = e  # type: ignore[attr-defined]
         is_http = isinstance(e, HTTPException)
-        bus.emit(ExceptionRaised, _request_id(), None, None, {
-            "error": describe_error(e),
-            "error_type": f"{type(e).__module__}.{type(e).__qualname__}",
-            "http_code": e.code if is_http else None,  # type: ignore[attr-defined]
-            "handled": handled,
-            "handler": qualname(handler) if handler is not None else None,
-            "traceback": None if is_http else "".join(traceback.format_exception(e)),
-        })
+        bus.emit(
+            ExceptionRaised,
+            _request_id(),
+            None,
+            None,
+            {
+                "error": describe_error(e),
+                "error_type": f"{type(e).__module__}.{type(e).__qualname__}",
+                "http_code": e.code if is_http else None,  # type: ignore[attr-defined]
+                "handled": handled,
+                "handler": qualname(handler) if handler is not None else None,
+                "traceback": None if is_http else "".join(traceback.format_exception(e)),
+            },
+        )
 
     def handle_exception(self, e: Exception) -> Response:
         """An exception no handler took: ``got_request_exception``, then a 500 (or re-raise)."""
@@ -471,8 +530,13 @@ class App(Scaffold):
             propagate = self.testing or self.debug
         bus = self.events
         if bus.active:
-            bus.emit(GotRequestException, _request_id(), None, None,
-                     {"error": describe_error(e), "propagated": bool(propagate)})
+            bus.emit(
+                GotRequestException,
+                _request_id(),
+                None,
+                None,
+                {"error": describe_error(e), "propagated": bool(propagate)},
+            )
         if propagate:
             if exc_info[1] is e:
                 raise
@@ -497,15 +561,20 @@ class App(Scaffold):
             request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
             bus = self.events
             if bus.active:
-                bus.emit(RequestFinished, _request_id(), None, None,
-                         {"status": response.status_code,
-                          "headers": [[k, v] for k, v in response.headers.items()]})
+                bus.emit(
+                    RequestFinished,
+                    _request_id(),
+                    None,
+                    None,
+                    {
+                        "status": response.status_code,
+                        "headers": [[k, v] for k, v in response.headers.items()],
+                    },
+                )
         except Exception:
             if not from_error_handler:
                 raise
-            self.logger.exception(
-                "Request finalizing failed with an error while handling an error"
-            )
+            self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
     def make_response(self, rv: Any) -> Response:
@@ -533,7 +602,7 @@ class App(Scaffold):
                 " None or ended without a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, str | bytes | bytearray) or isinstance(rv, Iterator):
+            if isinstance(rv, str | bytes | bytearray | Iterator):
                 rv = self.response_class(rv, status=status, headers=headers)
                 status = headers = None
             elif isinstance(rv, dict | list):
@@ -541,7 +610,8 @@ class App(Scaffold):
             elif isinstance(rv, BaseResponse) or callable(rv):
                 try:
                     rv = self.response_class.force_type(
-                        rv, _current_request().environ  # type: ignore[arg-type]
+                        rv,
+                        _current_request().environ,  # type: ignore[arg-type]
                     )
                 except TypeError as e:
                     raise TypeError(
@@ -600,11 +670,21 @@ class App(Scaffold):
         try:
             response = self.ensure_sync(func)(response)
         except Exception as e:
-            bus.emit(cls, _request_id(), qualname(func), blueprint,
-                     {"status": _status_of(response), "error": describe_error(e)})
+            bus.emit(
+                cls,
+                _request_id(),
+                qualname(func),
+                blueprint,
+                {"status": _status_of(response), "error": describe_error(e)},
+            )
             raise
-        bus.emit(cls, _request_id(), qualname(func), blueprint,
-                 {"status": _status_of(response), "error": None})
+        bus.emit(
+            cls,
+            _request_id(),
+            qualname(func),
+            blueprint,
+            {"status": _status_of(response), "error": None},
+        )
         return response
 
     def _emit_session_saved(self, ctx: RequestContext, response: Response) -> None:
@@ -615,16 +695,22 @@ class App(Scaffold):
             if header.startswith(f"{name}="):
                 set_cookie = header
         deleted = set_cookie is not None and "Max-Age=0" in set_cookie
-        self.events.emit(SessionSaved, ctx.request_id, None, None, {
-            "interface": type(self.session_interface).__qualname__,
-            "before": ctx.session_before,
-            "after": summarize(dict(session)),  # type: ignore[arg-type]
-            "accessed": bool(getattr(session, "accessed", False)),
-            "modified": bool(getattr(session, "modified", False)),
-            "permanent": bool(session.permanent),  # type: ignore[union-attr]
-            "set_cookie": set_cookie,
-            "deleted": deleted,
-        })
+        self.events.emit(
+            SessionSaved,
+            ctx.request_id,
+            None,
+            None,
+            {
+                "interface": type(self.session_interface).__qualname__,
+                "before": ctx.session_before,
+                "after": summarize(dict(session)),  # type: ignore[arg-type]
+                "accessed": bool(getattr(session, "accessed", False)),
+                "modified": bool(getattr(session, "modified", False)),
+                "permanent": bool(session.permanent),  # type: ignore[union-attr]
+                "set_cookie": set_cookie,
+                "deleted": deleted,
+            },
+        )
 
     # --- teardown ----------------------------------------------------------------------------
 
@@ -672,8 +758,13 @@ class App(Scaffold):
         try:
             self.ensure_sync(func)(exc)
         except Exception as raised:
-            bus.emit(cls, request_id, qualname(func), blueprint,
-                     {"error": error, "raised": describe_error(raised)})
+            bus.emit(
+                cls,
+                request_id,
+                qualname(func),
+                blueprint,
+                {"error": error, "raised": describe_error(raised)},
+            )
             raise
         bus.emit(cls, request_id, qualname(func), blueprint, {"error": error, "raised": None})
 
@@ -758,4 +849,3 @@ def _handler_blueprint(app: App, handler: Callable[..., Any]) -> str | None:
             if handler in handlers.values():
                 return name
     return None
-

@@ -37,8 +37,10 @@ class BlueprintSetupState:
         **options: Any,
     ) -> None:
         if self.url_prefix is not None:
-            rule = "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/"))) if rule else (
-                self.url_prefix
+            rule = (
+                "/".join((self.url_prefix.rstrip("/"), rule.lstrip("/")))
+                if rule
+                else (self.url_prefix)
             )
         options.setdefault("subdomain", self.subdomain)
         if endpoint is None:
@@ -151,8 +153,9 @@ class Blueprint(Scaffold):
         first_bp_registration = not any(bp is self for bp in app.blueprints.values())
         app.blueprints[name] = self
         self._got_registered_once = True
-        state = BlueprintSetupState(self, app, {**options, "first_registration":
-                                                first_bp_registration})
+        state = BlueprintSetupState(
+            self, app, {**options, "first_registration": first_bp_registration}
+        )
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)

@@ -122,8 +122,13 @@ class Breakpoints:
             return
         self._rearm()
         bus = self._bus
-        bus.emit(Paused, event.request_id, event.name, event.blueprint,
-                 {"at_seq": event.seq, "at_kind": event.kind})
+        bus.emit(
+            Paused,
+            event.request_id,
+            event.name,
+            event.blueprint,
+            {"at_seq": event.seq, "at_kind": event.kind},
+        )
         hold.release.wait(self.timeout)
         with self._lock:
             self._holds.pop(thread, None)

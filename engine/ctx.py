@@ -124,9 +124,13 @@ class AppContext:
         appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
         bus = self.app.events
         if bus.active:
-            bus.emit(AppCtxPopped, self.request_id, None, None,
-                     {"app": self.app.name,
-                      "error": None if exc is _sentinel else describe_error(exc)})
+            bus.emit(
+                AppCtxPopped,
+                self.request_id,
+                None,
+                None,
+                {"app": self.app.name, "error": None if exc is _sentinel else describe_error(exc)},
+            )
 
     def __enter__(self) -> AppContext:
         self.push()
@@ -209,12 +213,18 @@ class RequestContext:
         if bus.active:
             rule = request.url_rule
             error = request.routing_exception
-            bus.emit(UrlMatched, self.request_id, None, None, {
-                "endpoint": rule.endpoint if rule is not None else None,
-                "rule": rule.rule if rule is not None else None,
-                "view_args": summarize(request.view_args),
-                "error": None if error is None else _http_error(error),
-            })
+            bus.emit(
+                UrlMatched,
+                self.request_id,
+                None,
+                None,
+                {
+                    "endpoint": rule.endpoint if rule is not None else None,
+                    "rule": rule.rule if rule is not None else None,
+                    "view_args": summarize(request.view_args),
+                    "error": None if error is None else _http_error(error),
+                },
+            )
 
     def push(self) -> None:
         app_ctx = _app_ctx_stack.top
@@ -230,12 +240,18 @@ class RequestContext:
         bus = self.app.events
         if bus.active:
             request = self.request
-            bus.emit(RequestCtxPushed, self.request_id, None, None, {
-                "method": request.method,
-                "path": request.path,
-                "url": request.url,
-                "nested": nested,
-            })
+            bus.emit(
+                RequestCtxPushed,
+                self.request_id,
+                None,
+                None,
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "url": request.url,
+                    "nested": nested,
+                },
+            )
 
         if self._session is None:
             interface = self.app.session_interface
@@ -254,13 +270,19 @@ class RequestContext:
         self.session_before = summarize(dict(session)) if session is not None else None
         cookie = self.request.cookies.get(self.app.config["SESSION_COOKIE_NAME"])
         verdict = "null" if null else getattr(session, "open_verdict", "custom")
-        self.app.events.emit(SessionOpened, self.request_id, None, None, {
-            "interface": type(interface).__qualname__,
-            "null": null,
-            "cookie": cookie,
-            "session": self.session_before,
-            "verdict": verdict,
-        })
+        self.app.events.emit(
+            SessionOpened,
+            self.request_id,
+            None,
+            None,
+            {
+                "interface": type(interface).__qualname__,
+                "null": null,
+                "cookie": cookie,
+                "session": self.session_before,
+                "verdict": verdict,
+            },
+        )
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         clear_request = len(self._pushes) == 1
@@ -277,16 +299,19 @@ class RequestContext:
             rv = _request_ctx_stack.pop()
             bus = self.app.events
             if bus.active:
-                bus.emit(RequestCtxPopped, self.request_id, None, None,
-                         {"error": None if exc is _sentinel else describe_error(exc)})
+                bus.emit(
+                    RequestCtxPopped,
+                    self.request_id,
+                    None,
+                    None,
+                    {"error": None if exc is _sentinel else describe_error(exc)},
+                )
             if clear_request:
                 rv.request.environ["werkzeug.request"] = None  # type: ignore[union-attr]
             if app_ctx is not None:
                 app_ctx.pop(exc)
             if rv is not self:
-                raise AssertionError(
-                    f"Popped wrong request context. ({rv!r} instead of {self!r})"
-                )
+                raise AssertionError(f"Popped wrong request context. ({rv!r} instead of {self!r})")
 
     def __enter__(self) -> RequestContext:
         self.push()

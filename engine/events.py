@@ -378,6 +378,7 @@ class WsHandshake(Event):
     extensions: str | None  # negotiated Sec-WebSocket-Extensions
     subprotocol: str | None
     error: str | None
+    response_headers: list[list[str]]  # headers of the answer (101 or the refusal)
 
 
 @dataclass(frozen=True, eq=False)

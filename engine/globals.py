@@ -66,8 +66,13 @@ def _observe(
         return
     label = local.__label__
     if change == "set":
-        bus.emit(LocalSet, top.request_id, name, None,
-                 {"local": label, "ident": ident, "value": [ctx.label for ctx in stack]})
+        bus.emit(
+            LocalSet,
+            top.request_id,
+            name,
+            None,
+            {"local": label, "ident": ident, "value": [ctx.label for ctx in stack]},
+        )
     elif change == "deleted":
         bus.emit(LocalDeleted, top.request_id, name, None, {"local": label, "ident": ident})
     else:
@@ -84,11 +89,12 @@ object.__setattr__(_app_ctx_stack.local, "__lock__", _stack_lock)
 object.__setattr__(_request_ctx_stack.local, "__lock__", _stack_lock)
 _app_storage = _app_ctx_stack.local.__storage__
 _request_storage = _request_ctx_stack.local.__storage__
+_ident = _app_ctx_stack.local.__ident_func__
 
 
 def depth() -> dict[str, int]:
     """``{"app": n, "request": m}``: the current ident's stack depths."""
-    ident = _app_ctx_stack.local.__ident_func__()
+    ident = _ident()
     app = _app_storage.get(ident)
     req = _request_storage.get(ident)
     return {

@@ -36,7 +36,7 @@ def abort(code: int | BaseResponse, *args: Any, **kwargs: Any) -> NoReturn:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def redirect(location: str, code: int = 302, Response: type[BaseResponse] | None = None) -> Any:  # noqa: N803
+def redirect(location: str, code: int = 302, Response: type[BaseResponse] | None = None) -> Any:
     """A redirect response to ``location``."""
     top = _app_ctx_stack.top
     if top is not None and Response is None:
@@ -66,11 +66,12 @@ def url_for(endpoint: str, **values: Any) -> str:
 def stream_with_context(
     generator_or_function: Iterator[Any] | Callable[..., Iterator[Any]],
 ) -> Any:
-    """Keep the request context pushed while the response body is iterated.
+    """Push the request's contexts again while the response body is iterated.
 
-    The context is pushed a second time when the generator starts (inside the view), so the
-    pop at the end of the request leaves it on the stack; it leaves, with teardown, when the
-    server has iterated the whole body.
+    As in Flask 3.1.3: the contexts are only *recorded* inside the view. The request ends
+    normally (full teardown), and when the server starts iterating the body, the app context
+    and then the request context are pushed again (the session is kept, the URL matched
+    again), and torn down a second time after the last chunk.
     """
     try:
         gen = iter(generator_or_function)  # type: ignore[arg-type]
@@ -83,14 +84,16 @@ def stream_with_context(
         return update_wrapper(decorator, generator_or_function)  # type: ignore[arg-type]
 
     def generator() -> Iterator[Any]:
-        ctx = _request_ctx_stack.top
-        if ctx is None:
+        req_ctx = _request_ctx_stack.top
+        if req_ctx is None:
             raise RuntimeError(
                 "'stream_with_context' can only be used when a request"
                 " context is active, such as in a view function."
             )
-        with ctx:
-            yield None
+        app_ctx = _app_ctx_stack.top
+        yield None  # the view runs us to here: the contexts are recorded, not pushed
+        # The app context first, so the request context does not push a different one.
+        with app_ctx, req_ctx:  # type: ignore[union-attr]
             try:
                 yield from gen
             finally:
@@ -111,8 +114,11 @@ def flash(message: str, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-    message_flashed.send(current_app._get_current_object(), message=message,  # type: ignore[attr-defined]
-                         category=category)
+    message_flashed.send(
+        current_app._get_current_object(),
+        message=message,  # type: ignore[attr-defined]
+        category=category,
+    )
 
 
 def get_flashed_messages(with_categories: bool = False) -> list[Any]:

@@ -270,7 +270,19 @@ class TaggedJSONSerializer:
         return value
 
     def dumps(self, value: Any) -> str:
-        """Tag ``value`` and write it as compact JSON, exactly as Flask does in an app."""
+        """Tag ``value`` and write it as compact JSON, exactly as Flask does in an app.
+
+        Inside an app context the app's JSON provider writes it (so an app that turns off
+        ``app.json.sort_keys`` gets the same cookie as under Flask); outside one, the default
+        provider's settings are used, which is what a default Flask app would write.
+        """
+        from .globals import _app_ctx_stack
+
+        top = _app_ctx_stack.top
+        if top is not None:
+            provider = getattr(top.app, "json", None)
+            if provider is not None:
+                return provider.dumps(self.tag(value), separators=(",", ":"))  # type: ignore[no-any-return]
         return json.dumps(
             self.tag(value),
             separators=(",", ":"),

@@ -15,7 +15,7 @@ import sys
 import traceback
 from typing import Any
 
-__all__ = ["AppLoadError", "DEMO_APP", "load_app", "looks_like_app"]
+__all__ = ["DEMO_APP", "AppLoadError", "load_app", "load_observable_app", "looks_like_app"]
 
 DEMO_APP = "engine.demo:create_app"
 """What every command serves when no ``--app`` is given."""
@@ -63,16 +63,15 @@ def _last_line(e: BaseException) -> str:
     return traceback.format_exception_only(e)[-1].strip()
 
 
-def _call_factory(module_name: str, name: str, factory: Any, args: list[Any],
-                  kwargs: dict[str, Any]) -> Any:
+def _call_factory(
+    module_name: str, name: str, factory: Any, args: list[Any], kwargs: dict[str, Any]
+) -> Any:
     try:
         app = factory(*args, **kwargs)
     except Exception as e:
         raise AppLoadError(f"{module_name}:{name}() raised {_last_line(e)}") from None
     if not looks_like_app(app):
-        raise AppLoadError(
-            f"{module_name}:{name}() returned {type(app).__name__}, not an app"
-        )
+        raise AppLoadError(f"{module_name}:{name}() returned {type(app).__name__}, not an app")
     return app
 
 
@@ -88,9 +87,7 @@ def _parse_attr(module_name: str, attr: str) -> tuple[str, list[Any], dict[str, 
             args = [ast.literal_eval(arg) for arg in expr.args]
             kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in expr.keywords if kw.arg}
         except ValueError:
-            raise AppLoadError(
-                f"the arguments of {attr!r} must be literal values"
-            ) from None
+            raise AppLoadError(f"the arguments of {attr!r} must be literal values") from None
         return expr.func.id, args, kwargs
     raise AppLoadError(f"{attr!r} is not an attribute name or a factory call")
 
@@ -139,3 +136,21 @@ def load_app(spec: str | None = None) -> Any:
         f"no app in module {module_name!r}: tried 'app', 'application', any app instance, "
         "'create_app()' and 'make_app()'"
     )
+
+
+def load_observable_app(spec: str | None = None) -> Any:
+    """Like ``load_app``, but a Flask app comes back attached to ctxscope's instrumentation.
+
+    The result has the engine app's observation surface (``subscribe``, ``events``,
+    ``breakpoints``, ``config``, ``iter_routes()``, WSGI ``__call__``) either way.
+    """
+    app = load_app(spec)
+    from .app import App
+
+    if isinstance(app, App):
+        return app
+    try:
+        from .flask_adapter import ensure_observable
+    except ImportError as e:
+        raise AppLoadError(f"cannot attach to a Flask app: {_last_line(e)}") from None
+    return ensure_observable(app)

@@ -14,6 +14,8 @@ a list that is being changed, and every push and pop shows up as a set or a rele
 
 from __future__ import annotations
 
+import copy
+import math
 import operator
 import threading
 import weakref
@@ -60,8 +62,14 @@ class Local:
     built on those.
     """
 
-    __slots__ = ("__ident_func__", "__label__", "__lock__", "__on_change__", "__storage__",
-                 "__weakref__")
+    __slots__ = (
+        "__ident_func__",
+        "__label__",
+        "__lock__",
+        "__on_change__",
+        "__storage__",
+        "__weakref__",
+    )
 
     def __init__(
         self,
@@ -362,6 +370,15 @@ class LocalProxy:
     __imul__ = _forward_inplace(operator.imul)
     __ior__ = _forward_inplace(operator.ior)
     __iand__ = _forward_inplace(operator.iand)
+    __rdivmod__ = _forward_reflected(divmod)
+    __itruediv__ = _forward_inplace(operator.itruediv)
+    __ifloordiv__ = _forward_inplace(operator.ifloordiv)
+    __imod__ = _forward_inplace(operator.imod)
+    __ipow__ = _forward_inplace(operator.ipow)
+    __ilshift__ = _forward_inplace(operator.ilshift)
+    __irshift__ = _forward_inplace(operator.irshift)
+    __ixor__ = _forward_inplace(operator.ixor)
+    __imatmul__ = _forward_inplace(operator.imatmul)
     __neg__ = _forward(operator.neg)
     __pos__ = _forward(operator.pos)
     __abs__ = _forward(abs)
@@ -371,3 +388,13 @@ class LocalProxy:
     __complex__ = _forward(complex)
     __index__ = _forward(operator.index)
     __round__ = _forward(round)
+    __trunc__ = _forward(math.trunc)
+    __floor__ = _forward(math.floor)
+    __ceil__ = _forward(math.ceil)
+    __copy__ = _forward(copy.copy)
+    __deepcopy__ = _forward(lambda o, memo: copy.deepcopy(o, memo))
+    __await__ = _forward(lambda o: o.__await__())
+    __aiter__ = _forward(lambda o: o.__aiter__())
+    __anext__ = _forward(lambda o: o.__anext__())
+    __aenter__ = _forward(lambda o: o.__aenter__())
+    __aexit__ = _forward(lambda o, *a: o.__aexit__(*a))

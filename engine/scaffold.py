@@ -38,15 +38,9 @@ class Scaffold:
         self.error_handler_spec: HandlerSpec = _handler_spec()  # name -> code -> class -> f
         self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
         self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(
-            list
-        )
-        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(
-            list
-        )
-        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(
-            list
-        )
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
 
     def add_url_rule(
         self,
@@ -98,8 +92,13 @@ class Scaffold:
         def decorator(f: F) -> F:
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(
-                rule, endpoint, f, websocket=True, methods=["GET"],
-                provide_automatic_options=False, **options,
+                rule,
+                endpoint,
+                f,
+                websocket=True,
+                methods=["GET"],
+                provide_automatic_options=False,
+                **options,
             )
             return f
 

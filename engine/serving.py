@@ -40,7 +40,7 @@ class RequestHandler(WSGIRequestHandler):
         # Every request is already an event; an access log on stderr would only be noise.
         pass
 
-    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002
+    def log(self, type: str, message: str, *args: Any) -> None:
         log.log(logging.ERROR if type == "error" else logging.INFO, message, *args)
 
 

@@ -438,14 +438,20 @@ def _entry(ex: Mapping[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def _ws_data(preview: str, is_text: bool) -> tuple[int, str]:
-    """(opcode, data) for a ``_webSocketMessages`` item; binary previews are hex → base64."""
+def _ws_data(preview: str, is_text: bool, opcode: int) -> str:
+    """``data`` of a ``_webSocketMessages`` item: text as is, binary as base64.
+
+    Binary previews (and text that was not valid UTF-8) are hex in the events.
+    """
     if is_text:
-        return 1, preview
+        return preview if opcode == 1 else base64.b64encode(preview.encode()).decode("ascii")
     try:
-        return 2, base64.b64encode(bytes.fromhex(preview)).decode("ascii")
+        raw = bytes.fromhex(preview)
     except ValueError:  # a capped or odd preview: keep what there is rather than drop it
-        return 2, base64.b64encode(preview.encode("utf-8")).decode("ascii")
+        raw = preview.encode("utf-8")
+    if opcode == 1:
+        return raw.decode("utf-8", "replace")
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _ws_connections(events: Sequence[Event]) -> dict[int, dict[str, Any]]:
@@ -475,15 +481,18 @@ def _ws_messages(conn: Mapping[str, Any], to_epoch: Any) -> list[dict[str, Any]]
     out = []
     if conn["messages"]:
         for m in conn["messages"]:
-            is_text = m.opcode_name == "text"
-            opcode, data = _ws_data(m.preview, is_text)
+            opcode = 1 if m.opcode_name == "text" else 2
+            is_text = getattr(m, "preview_is_text", None)
+            if is_text is None:  # captures from before the field existed
+                is_text = opcode == 1
+            data = _ws_data(m.preview, is_text, opcode)
             out.append(_ws_item(m.direction, to_epoch(m.t_ns), opcode, data))
     else:
         # no reassembled messages recorded: whole data frames still say what was sent
         for f in conn["frames"]:
             if f.opcode in (1, 2) and f.fin:
-                opcode, data = _ws_data(f.payload_preview, f.payload_preview_is_text)
-                out.append(_ws_item(f.direction, to_epoch(f.t_ns), opcode, data))
+                data = _ws_data(f.payload_preview, f.payload_preview_is_text, f.opcode)
+                out.append(_ws_item(f.direction, to_epoch(f.t_ns), f.opcode, data))
     return out
 
 
@@ -503,8 +512,8 @@ def _ws_entry(hs: Event, conn: Mapping[str, Any], to_epoch: Any) -> dict[str, An
     host = _header(headers, "Host") or "localhost"
     url = f"ws://{host}{d.get('path') or '/'}"
     status = int(d.get("status") or 0)
-    resp_headers: list[list[str]] = []
-    if status == 101:
+    resp_headers: list[list[str]] = [list(p) for p in (d.get("response_headers") or [])]
+    if status == 101 and not resp_headers:  # rebuilt from the handshake's own fields
         resp_headers = [["Upgrade", "websocket"], ["Connection", "Upgrade"]]
         if d.get("accept"):
             resp_headers.append(["Sec-WebSocket-Accept", d["accept"]])

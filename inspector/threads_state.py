@@ -49,8 +49,8 @@ class ThreadsState(QObject):
     """``{ident: {"app": [...], "request": [...]}}`` plus which request each thread serves."""
 
     changed = Signal()  # the set of threads or a stack changed
-    pushed = Signal(int, str, int)  # ident, "app"/"request", new depth (grew)
-    popped = Signal(int, str, int)  # ident, "app"/"request", new depth (shrank)
+    pushed = Signal(object, str, int)  # ident, "app"/"request", new depth (grew)
+    popped = Signal(object, str, int)  # ident, "app"/"request", new depth (shrank)
 
     def __init__(self, snapshot: Callable[[], dict[int, Stacks]] | None = None, parent: Any = None):
         super().__init__(parent)

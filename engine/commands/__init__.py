@@ -1,0 +1,1 @@
+"""The headless commands ``trace`` and ``serve``, and what they share."""

@@ -110,7 +110,9 @@ def load_payload(json_bytes: bytes) -> tuple[str, Any]:
     try:
         text = json_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CookieError("bad_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise CookieError(
+            "bad_utf8", f"payload is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         tree = json.loads(text)
     except RecursionError:
@@ -123,7 +125,9 @@ def load_payload(json_bytes: bytes) -> tuple[str, Any]:
         # Flask's own untagging walk (engine.json_tag mirrors flask/json/tag.py).
         value = session_json_serializer._untag_scan(tree)
     except Exception as exc:  # a tag's converter rejected its content (bytes, UUID, ...)
-        raise CookieError("bad_tag", f"bad tagged value in payload ({type(exc).__name__}: {exc})") from None
+        raise CookieError(
+            "bad_tag", f"bad tagged value in payload ({type(exc).__name__}: {exc})"
+        ) from None
     return text, value
 
 
@@ -199,4 +203,6 @@ def verify(
         if age < 0:
             message = f"signed with {which}, but dated {-age} s in the future"
             return Verification("expired", index, current, secrets[index], max_age, message)
-    return Verification("valid", index, current, secrets[index], max_age, f"valid, signed with {which}")
+    return Verification(
+        "valid", index, current, secrets[index], max_age, f"valid, signed with {which}"
+    )

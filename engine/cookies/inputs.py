@@ -31,7 +31,7 @@ _ATTRIBUTES = frozenset(
 )
 _QUOTES = ("'", '"')
 # RFC 6265 §4.1.1 cookie-octet: US-ASCII minus controls, whitespace, DQUOTE, comma, ";", "\".
-_BAD_OCTET = re.compile(r'[^\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]')
+_BAD_OCTET = re.compile(r"[^\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]")
 _MAX_AGE = re.compile(r"-?[0-9]+\Z")
 
 
@@ -103,7 +103,7 @@ def check_value(value: str) -> str:
         char = bad.group()
         raise CookieError(
             "bad_chars",
-            f"character {ascii(char)} at position {bad.start()} cannot appear in a cookie value",
+            f"character {char!a} at position {bad.start()} cannot appear in a cookie value",
         )
     return value
 
@@ -166,7 +166,9 @@ def parse_input(text: str | bytes, cookie_name: str | None = None) -> CookieInpu
     if not isinstance(text, str):
         raise CookieError("bad_option", f"expected text, got {type(text).__name__}")
     if len(text) > MAX_LINE:
-        raise CookieError("too_long", f"input of {len(text)} characters; more than {MAX_LINE} refused")
+        raise CookieError(
+            "too_long", f"input of {len(text)} characters; more than {MAX_LINE} refused"
+        )
     text = _strip_quotes(text)
     if not text:
         raise CookieError("empty", "nothing to decode: the input is empty")
@@ -177,7 +179,9 @@ def parse_input(text: str | bytes, cookie_name: str | None = None) -> CookieInpu
         return _from_set_cookie(rest)
     if header == "cookie":
         return _from_cookie_header(rest, cookie_name)
-    if "=" not in text.split(";", 1)[0]:
+    first = text.split(";", 1)[0]
+    if "=" not in first or first.partition("=")[2][:1] in ("=", "."):
+        # No name, or "=" that is base64 padding (itsdangerous tolerates "payload==.ts.sig").
         return CookieInput(check_value(text), None, "value", None)
     items = text.split(";")
     if _looks_like_set_cookie(items):

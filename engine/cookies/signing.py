@@ -33,7 +33,9 @@ def key_bytes(key: str | bytes) -> bytes:
         try:
             return key.encode("utf-8")
         except UnicodeEncodeError:
-            raise CookieError("bad_option", f"secret key {key!r} cannot be encoded as UTF-8") from None
+            raise CookieError(
+                "bad_option", f"secret key {key!r} cannot be encoded as UTF-8"
+            ) from None
     raise CookieError("bad_option", f"a secret key must be str or bytes, not {type(key).__name__}")
 
 
@@ -63,7 +65,8 @@ class SigningSettings:
         if self.key_derivation not in KEY_DERIVATIONS:
             raise CookieError(
                 "bad_option",
-                f"unknown key derivation {self.key_derivation!r}; one of {', '.join(KEY_DERIVATIONS)}",
+                f"unknown key derivation {self.key_derivation!r}"
+                f" (one of {', '.join(KEY_DERIVATIONS)})",
             )
         if not isinstance(self.digest, str):
             raise CookieError("bad_option", "the digest must be a hashlib algorithm name")

@@ -60,7 +60,7 @@ def bytes_to_int(data: bytes) -> int:
 
 
 def timestamp_to_datetime(ts: int) -> datetime:
-    """The aware UTC datetime of a timestamp; itsdangerous calls an unrepresentable one malformed."""
+    """The aware UTC datetime of ``ts``; itsdangerous calls an unrepresentable one malformed."""
     try:
         return datetime.fromtimestamp(ts, tz=UTC)
     except (ValueError, OSError, OverflowError):

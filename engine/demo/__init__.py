@@ -140,9 +140,12 @@ def create_app(db_path: str | None = None) -> App:
     @app.route("/")
     def index() -> Any:
         rules = [
-            {"rule": r.rule, "endpoint": r.endpoint,
-             "methods": sorted(m for m in (r.methods or ()) if m not in ("HEAD", "OPTIONS")),
-             "websocket": bool(getattr(r, "websocket", False))}
+            {
+                "rule": r.rule,
+                "endpoint": r.endpoint,
+                "methods": sorted(m for m in (r.methods or ()) if m not in ("HEAD", "OPTIONS")),
+                "websocket": bool(getattr(r, "websocket", False)),
+            }
             for r in current_app.iter_routes()
         ]
         items = "".join(

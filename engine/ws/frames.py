@@ -24,6 +24,7 @@ Frame layout (RFC 6455 §5.2)::
 
 from __future__ import annotations
 
+from operator import itemgetter as _itemgetter
 from typing import Final
 
 __all__ = [
@@ -82,30 +83,53 @@ mask = unmask
 """Masking and unmasking are the same XOR (RFC 6455 §5.3)."""
 
 
-class WireFrame:
-    """One frame as it crossed the wire.
+class WireFrame(tuple):
+    """One frame as it crossed the wire: ``(header, length, wire_payload, error, complete)``.
 
-    Immutable by convention (slots, no setters). The header bits are read from ``header`` on
-    access so that building a frame on the hot path costs one small object.
+    A tuple, so it is immutable, compares by value and costs one allocation to build: the
+    parser makes one per frame. The header bits are read from ``header`` on access and the
+    payload is unmasked on access (``payload_head(n)`` unmasks only a prefix, which is all a
+    preview needs), so a frame nobody looks at into costs no XOR at all.
+
+    - ``header``: every byte before the payload, masking key included
+    - ``length``: payload length declared by the header
+    - ``wire_payload``: payload as on the wire (masked when masked)
+    - ``error``: wire-level protocol violation, None when the frame is valid
+    - ``complete``: False when the stream ended or stopped inside the payload
     """
 
-    __slots__ = ("complete", "error", "header", "length", "payload", "wire_payload")
+    __slots__ = ()
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         header: bytes,
         length: int,
         wire_payload: bytes,
-        payload: bytes,
         error: str | None,
         complete: bool = True,
-    ) -> None:
-        self.header = header  # every byte before the payload, masking key included
-        self.length = length  # payload length declared by the header
-        self.wire_payload = wire_payload  # payload as on the wire (masked when masked)
-        self.payload = payload  # payload unmasked (still compressed under permessage-deflate)
-        self.error = error  # wire-level protocol violation, None when the frame is valid
-        self.complete = complete  # False when the stream ended or stopped inside the payload
+    ) -> WireFrame:
+        return tuple.__new__(cls, (header, length, wire_payload, error, complete))
+
+    header: bytes = property(_itemgetter(0))  # type: ignore[assignment]
+    length: int = property(_itemgetter(1))  # type: ignore[assignment]
+    wire_payload: bytes = property(_itemgetter(2))  # type: ignore[assignment]
+    error: str | None = property(_itemgetter(3))  # type: ignore[assignment]
+    complete: bool = property(_itemgetter(4))  # type: ignore[assignment]
+
+    @property
+    def payload(self) -> bytes:
+        """The payload unmasked (still compressed under permessage-deflate); computed per call."""
+        header = self[0]
+        if len(header) > 1 and header[1] & 0x80:
+            return unmask(self[2], header[-4:])
+        return self[2]
+
+    def payload_head(self, n: int) -> bytes:
+        """The first ``n`` payload bytes, unmasked, without unmasking the rest."""
+        header = self[0]
+        if len(header) > 1 and header[1] & 0x80:
+            return unmask(self[2][:n], header[-4:])
+        return self[2][:n]
 
     # -- header bits (RFC 6455 §5.2) --------------------------------------------------------
 
@@ -155,24 +179,15 @@ class WireFrame:
     def wire_size(self) -> int:
         return len(self.header) + len(self.wire_payload)
 
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, WireFrame):
-            return NotImplemented
-        return (
-            self.header == other.header
-            and self.wire_payload == other.wire_payload
-            and self.error == other.error
-            and self.complete == other.complete
-        )
-
-    __hash__ = None  # type: ignore[assignment]
-
     def __repr__(self) -> str:
         extra = f" error={self.error!r}" if self.error else ""
         return (
             f"<WireFrame {self.opcode_name} fin={self.fin} masked={self.masked} "
             f"length={self.length}{extra}>"
         )
+
+
+_new = tuple.__new__
 
 
 def _violations(b0: int, b1: int, length: int, expect_masked: bool | None, rsv: int) -> str | None:
@@ -213,9 +228,9 @@ class FrameReader:
     __slots__ = (
         "_buf",
         "_need",
-        "_skip",
         "_ok_b0",
         "_ok_b1",
+        "_skip",
         "allowed_rsv",
         "expect_masked",
         "max_payload",
@@ -313,15 +328,9 @@ class FrameReader:
                 stop = min(end, start + length)
                 wire = data[start:stop]
                 header = data[pos:start]
-                payload = unmask(wire, header[-4:]) if b1 & 0x80 else wire
                 append(
                     WireFrame(
-                        header,
-                        length,
-                        wire,
-                        payload,
-                        f"{error}; {too_big}" if error else too_big,
-                        False,
+                        header, length, wire, f"{error}; {too_big}" if error else too_big, False
                     )
                 )
                 self._skip = start + length - stop
@@ -335,13 +344,12 @@ class FrameReader:
                 break
             header = data[pos:start]
             wire = data[start:stop]
-            payload = unmask(wire, data[start - 4 : start]) if b1 & 0x80 and length else wire
             # Fast path: a data frame with legal RSV bits and the expected mask.
             if ok_b0[b0] and ok_b1[b1 >> 7] and length < _TOP_BIT_64:
                 error = None
             else:
                 error = _violations(b0, b1, length, expect_masked, allowed_rsv)
-            append(WireFrame(header, length, wire, payload, error))
+            append(_new(WireFrame, (header, length, wire, error, True)))
             pos = stop
         if pos < end:
             buf += data[pos:]
@@ -356,25 +364,22 @@ class FrameReader:
         if done or not buf:
             return None
         if len(buf) < 2:
-            return WireFrame(buf, 0, b"", b"", "stream ended inside a frame header", False)
+            return WireFrame(buf, 0, b"", "stream ended inside a frame header", False)
         b0, b1 = buf[0], buf[1]
         code = b1 & 0x7F
         start = 2 if code < 126 else (4 if code == 126 else 10)
         if b1 & 0x80:
             start += 4
         if len(buf) < start:
-            return WireFrame(buf, 0, b"", b"", "stream ended inside a frame header", False)
+            return WireFrame(buf, 0, b"", "stream ended inside a frame header", False)
         length = (
             code if code < 126 else int.from_bytes(buf[2 : start - (4 if b1 & 0x80 else 0)], "big")
         )
         header = buf[:start]
         wire = buf[start:]
-        payload = unmask(wire, header[-4:]) if b1 & 0x80 else wire
         note = f"stream ended after {len(wire)} of {length} payload bytes"
         error = _violations(b0, b1, length, self.expect_masked, self.allowed_rsv)
-        return WireFrame(
-            header, length, wire, payload, f"{error}; {note}" if error else note, False
-        )
+        return WireFrame(header, length, wire, f"{error}; {note}" if error else note, False)
 
 
 def encode_frame(

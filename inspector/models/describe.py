@@ -58,10 +58,18 @@ def short_json(value: Any, limit: int = 120) -> str:
 
 
 def hook_label(ev: Event) -> str:
-    """The function that ran, with its blueprint: ``child.load_user`` style."""
+    """The function that ran, with its blueprint: ``load_user  [child]``.
+
+    Functions defined inside a factory have qualnames like ``create_app.<locals>.load_user``;
+    the part after the last ``<locals>.`` is what the user wrote (the full name is in the
+    event's JSON).
+    """
     name = ev.__dict__.get("name")
     if not name:
         return ""
+    if ev.kind in ("local_set", "local_deleted"):
+        return ""  # the name is the Local's attribute, shown in the detail
+    name = name.rpartition("<locals>.")[2]
     bp = ev.__dict__.get("blueprint")
     return f"{name}  [{bp}]" if bp else name
 

@@ -41,6 +41,7 @@ class RequestInfo:
         "short_circuit",
         "status",
         "thread",
+        "url",
         "websocket",
     )
 
@@ -49,6 +50,7 @@ class RequestInfo:
         self.thread = thread  # ident of the thread that served it
         self.method = ""  # from request_ctx_pushed
         self.path = ""
+        self.url = ""  # full URL as the engine saw it, to match the composer's exchanges
         self.status: int | None = None  # from request_finished
         self.events = 0  # how many events it produced
         self.first_ns = t_ns  # first and latest event times
@@ -94,6 +96,7 @@ class RequestsModel(QAbstractTableModel):
             if kind == "request_ctx_pushed" and not info.method:
                 info.method = d["method"]
                 info.path = d["path"]
+                info.url = d.get("url") or ""
             elif kind == "request_finished":
                 info.status = d["status"]
             elif kind == "app_ctx_popped":

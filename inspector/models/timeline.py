@@ -75,7 +75,7 @@ class TimelineModel(QAbstractTableModel):
         "Δms",
         "kind",
         "hook / view  [blueprint]",
-        "depth app/req",
+        "app/req",
         "detail",
     )
     COL_SEQ, COL_REQ, COL_THREAD, COL_OFFSET, COL_DELTA, COL_KIND, COL_HOOK, COL_DEPTH, COL_DETAIL = (
@@ -274,8 +274,15 @@ class TimelineModel(QAbstractTableModel):
             return _BACKGROUNDS.get(row.flag) if row.flag != FLAG_NONE else None
         if role == Qt.ItemDataRole.ForegroundRole:
             return _FOREGROUNDS.get(row.flag) if row.flag != FLAG_NONE else None
-        if role == Qt.ItemDataRole.ToolTipRole and index.column() == self.COL_THREAD:
-            return f"thread ident {row.event.thread}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            col = index.column()
+            if col == self.COL_THREAD:
+                return f"thread ident {row.event.thread}"
+            if col == self.COL_HOOK:
+                return row.event.name
+            if col == self.COL_DETAIL:
+                return event_detail(row.event)
+            return None
         if role == Qt.ItemDataRole.FontRole and index.column() == self.COL_KIND:
             kind = row.event.kind
             if kind.endswith(("_pushed", "_popped")):

@@ -51,7 +51,7 @@ _OK_STYLE = "color: #1e7d32;"
 _SENDABLE_CLOSE = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
 
 
-def format_hex(hex_text: str, per_line: int = 16) -> str:
+def format_hex(hex_text: str, per_line: int = 16, ascii_column: bool = True) -> str:
     """``"8185..."`` as offset-prefixed lines of spaced byte pairs, like a hex dump."""
     try:
         data = bytes.fromhex(hex_text)
@@ -62,8 +62,11 @@ def format_hex(hex_text: str, per_line: int = 16) -> str:
     lines = []
     for off in range(0, len(data), per_line):
         chunk = data[off : off + per_line]
-        ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{off:04x}  {chunk.hex(' '):<{per_line * 3 - 1}}  {ascii_}")
+        line = f"{off:04x}  {chunk.hex(' ')}"
+        if ascii_column:
+            ascii_ = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+            line = f"{off:04x}  {chunk.hex(' '):<{per_line * 3 - 1}}  {ascii_}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -74,6 +77,30 @@ def _ws_url(base_url: str, route: str) -> str:
     elif base.startswith("http://"):
         base = "ws://" + base[len("http://") :]
     return base + (route if route.startswith("/") else "/" + route)
+
+
+def _close_text(ev: Event) -> str:
+    """`` · close 1000 'bye'`` for a close frame (RFC 6455 §5.5.1: code, then UTF-8 reason)."""
+    if ev.opcode != 8:
+        return ""
+    code = getattr(ev, "close_code", None)  # the engine parses it; older captures lack it
+    if code is not None:
+        if ev.length == 0:
+            return f" · close without a code ({code} is reported)"
+        return f" · close {code} {getattr(ev, 'close_reason', None) or ''!r}"
+    if ev.length == 0:
+        return " · close without a code (1005 is reported)"
+    data = ev.payload_preview.encode("utf-8") if ev.payload_preview_is_text else None
+    if data is None:
+        try:
+            data = bytes.fromhex(ev.payload_preview)
+        except ValueError:
+            return ""
+    if len(data) < 2:
+        return " · close payload of 1 byte (protocol error)"
+    code = int.from_bytes(data[:2], "big")
+    reason = data[2:].decode("utf-8", "replace")
+    return f" · close {code} {reason!r}"
 
 
 def _spaced_hex(hex_text: str) -> str:
@@ -280,11 +307,16 @@ class WebSocketTab(QWidget):
             self.op_box.addItem(name, None if group is None else sorted(group))
         self.conn_box = QComboBox()  # connection filter
         self.conn_box.addItem("All connections", None)
-        self.conn_box.setMinimumContentsLength(18)
         self.show_request_btn = QPushButton("Show request")
         self.show_request_btn.setToolTip(
             "Select the request context of the selected frame's connection"
         )
+        for box in (self.dir_box, self.op_box, self.conn_box):
+            # long item texts must not widen the frames side of the splitter
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(10)
         self.count_label = QLabel("")  # frames shown / total
         filters.addWidget(self.dir_box)
         filters.addWidget(self.op_box)
@@ -422,6 +454,9 @@ class WebSocketTab(QWidget):
             ("error", "Error"),
         ):
             value = _selectable(QLabel("—"))
+            # long values (key + GUID) are clipped rather than widening the whole window
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            value.setMinimumWidth(120)
             if key in ("key", "accept_input", "sha1_hex", "accept"):
                 value.setFont(_mono())
             self.hs_fields[key] = value
@@ -436,7 +471,7 @@ class WebSocketTab(QWidget):
         row.addStretch(1)
         row.addWidget(self.hs_request_btn)
         v.addLayout(row)
-        v.addWidget(QLabel("Request headers"))
+        v.addWidget(QLabel("Headers (request, then response)"))
         self.hs_headers = QPlainTextEdit()  # the handshake request's headers
         self.hs_headers.setReadOnly(True)
         self.hs_headers.setFont(_mono())
@@ -592,6 +627,7 @@ class WebSocketTab(QWidget):
         self.frame_title.setText(
             f"Connection #{ev.connection_id} · {arrow} · {ev.opcode_name} "
             f"(opcode 0x{ev.opcode:X}) · {ev.length} B payload · {ev.wire_size} B on the wire"
+            + _close_text(ev)
         )
         self.bits.set_header(ev.header_hex)
         self.header_hex.setText(_spaced_hex(ev.header_hex) or "—")
@@ -608,7 +644,8 @@ class WebSocketTab(QWidget):
         self.wire_box.setTitle(
             ("Payload on the wire, masked" if ev.masked else "Payload on the wire") + capped
         )
-        self.wire_view.setPlainText(format_hex(ev.payload_wire_preview))
+        # masked bytes read as noise, so no ASCII column for them
+        self.wire_view.setPlainText(format_hex(ev.payload_wire_preview, ascii_column=not ev.masked))
         if ev.payload_preview_is_text:
             self.plain_box.setTitle("Payload unmasked (text)")
             unmasked = ev.payload_preview
@@ -675,7 +712,11 @@ class WebSocketTab(QWidget):
             elif hs.accept:
                 self.hs_fields["check"].setText(f"✗ expected {expected}")
                 self.hs_fields["check"].setStyleSheet(_ERROR_STYLE)
-        self.hs_headers.setPlainText("\n".join(f"{k}: {v}" for k, v in hs.headers or []))
+        lines = [f"{k}: {v}" for k, v in hs.headers or []]
+        answer = getattr(hs, "response_headers", None) or []
+        if answer:
+            lines += ["", f"— response ({hs.status}) —", *(f"{k}: {v}" for k, v in answer)]
+        self.hs_headers.setPlainText("\n".join(lines))
 
     def _show_request(self) -> None:
         cid = self._current.connection_id if self._current is not None else self._current_conn
@@ -692,6 +733,9 @@ class WebSocketTab(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         if not self._sized:  # before the first show the splitter has no width to share
             self._sized = True
+            layout = self.layout()
+            if layout is not None:
+                layout.activate()  # give the splitter its real width first
             half = max(1, self._split.width() // 2)
             self._split.setSizes([half, half])
         super().showEvent(event)

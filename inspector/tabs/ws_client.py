@@ -96,7 +96,7 @@ class WsClient(QObject):
     def _run(
         self, url: str, compression: bool, subprotocols: list[str] | None, commands: queue.Queue
     ) -> None:
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+        from websockets.exceptions import InvalidHandshake, InvalidURI
         from websockets.sync.client import connect
 
         try:
@@ -125,6 +125,12 @@ class WsClient(QObject):
             self.failed.emit(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
             self.closed.emit(1006, "not connected")
             return
+        with conn:  # websockets 17 wants the context manager; it closes on the way out
+            self._serve(conn, commands)
+
+    def _serve(self, conn: Any, commands: queue.Queue) -> None:
+        from websockets.exceptions import ConnectionClosed
+
         self._conn = conn
         worker = threading.Thread(
             target=self._work, args=(conn, commands), name="ctxscope-ws-send", daemon=True

@@ -155,8 +155,8 @@ class FramesModel(QAbstractTableModel):
         if col == 1:
             return "→ in" if ev.direction == "in" else "← out"
         if col == 2:
-            t0 = self._t0.get(ev.connection_id, ev.t_ns)
-            return f"{(ev.t_ns - t0) / 1e6:.3f} ms"
+            ms = (ev.t_ns - self._t0.get(ev.connection_id, ev.t_ns)) / 1e6
+            return f"{ms:.3f} ms" if abs(ms) < 1000 else f"{ms / 1000:.3f} s"
         if col == 3:
             return f"{ev.opcode_name} ({ev.opcode:X})"
         if col == 4:

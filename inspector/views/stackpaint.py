@@ -22,7 +22,7 @@ _COLORS = {
     "request": (QColor("#cfe2ff"), QColor("#084298")),
 }
 _GLOW = QColor("#ffd54f")  # a just-pushed box starts this colour and fades to its own
-_BOX_H = 26
+_BOX_H = 22
 _GAP = 4
 _SLOTS = 3  # boxes of height reserved per column, so an empty stack still shows its floor
 
@@ -36,15 +36,25 @@ def _blend(a: QColor, b: QColor, f: float) -> QColor:
     )
 
 
+def _long(item: dict[str, Any]) -> str:
+    if item.get("type") == "AppContext":
+        return f"of {item.get('app', '')}"
+    return f"{item.get('method', '')} {item.get('path', '')}"
+
+
 def _box_text(item: Any) -> str:
     if isinstance(item, dict):
         if item.get("type") == "AppContext":
-            return f"AppContext {item.get('app', '')}"
+            return "app ctx"
         if item.get("type") == "RequestContext":
-            return f"{item.get('method', '')} {item.get('path', '')}"
+            return str(item.get("path", ""))
         return str(item.get("type", "context"))
     text = str(item).strip("<>")
-    return text.removeprefix("RequestContext ")
+    if text.startswith("AppContext"):
+        return "app ctx"
+    if text.startswith("RequestContext "):
+        return text.removeprefix("RequestContext ").partition(" ")[2] or text
+    return text
 
 
 class StackPainter(QWidget):
@@ -63,7 +73,7 @@ class StackPainter(QWidget):
 
     def sizeHint(self) -> QSize:
         fm = QFontMetrics(self.font())
-        return QSize(240, fm.height() + 8 + _SLOTS * (_BOX_H + _GAP) + 6)
+        return QSize(140, fm.height() + 8 + _SLOTS * (_BOX_H + _GAP) + 6)
 
     def set_stacks(self, stacks: dict[str, list[Any]]) -> None:
         now = time.monotonic()
@@ -75,7 +85,18 @@ class StackPainter(QWidget):
                 self._ghost.pop((which, level), None)
             for level in range(new, old):
                 self._ghost[(which, level)] = now
-        self._stacks = {"app": list(stacks.get("app", ())), "request": list(stacks.get("request", ()))}
+        self._stacks = {
+            "app": list(stacks.get("app", ())),
+            "request": list(stacks.get("request", ())),
+        }
+        self.setToolTip(
+            "\n".join(
+                f"{which}[{i}]: {item.get('type', '') if isinstance(item, dict) else ''} "
+                f"{_box_text(item) if not isinstance(item, dict) else _long(item)}"
+                for which in ("app", "request")
+                for i, item in enumerate(self._stacks[which])
+            )
+        )
         if (self._flash or self._ghost) and not self._timer.isActive():
             self._timer.start()
         needed = max(_SLOTS, *(len(v) for v in self._stacks.values()))
@@ -101,12 +122,12 @@ class StackPainter(QWidget):
         fm = QFontMetrics(self.font())
         w = self.width()
         h = self.height()
-        col_w = (w - 3 * 8) / 2
+        col_w = (w - 3 * 4) / 2
         title_font = QFont(self.font())
         title_font.setBold(True)
         now = time.monotonic()
         for i, which in enumerate(("app", "request")):
-            x = 8 + i * (col_w + 8)
+            x = 4 + i * (col_w + 4)
             fill, ink = _COLORS[which]
             items = self._stacks[which]
             p.setFont(title_font)
@@ -114,7 +135,7 @@ class StackPainter(QWidget):
             p.drawText(
                 QRectF(x, 0, col_w, fm.height() + 4),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                f"{which} stack · depth {len(items)}",
+                f"{which}: {len(items)}",
             )
             p.setFont(self.font())
             floor = h - 4
@@ -136,7 +157,7 @@ class StackPainter(QWidget):
                     p.drawRoundedRect(rect, 5, 5)
                     p.setPen(ink)
                     text = fm.elidedText(
-                        f"{level}  {_box_text(items[level])}",
+                        _box_text(items[level]),
                         Qt.TextElideMode.ElideRight,
                         int(rect.width() - 10),
                     )

@@ -1,22 +1,25 @@
-"""Threads & locals: one card per ident that holds a context, side by side.
+"""Threads & locals: every ident that holds a context, side by side, and one ident's storage.
 
-Each card shows the thread's short name and ident, the request it serves, its two stacks drawn
-by ``StackPainter`` and the full storage of both Locals as a tree (contexts summarized: ``g``,
-the session, view args). Cards appear when an ident gets storage and disappear when the engine
-releases it, so five concurrent requests show as five cards and then none.
+The top strip has one column per ident: its short name, the request it serves and its two
+stacks drawn by ``StackPainter`` (columns share the width, so five concurrent requests show as
+five columns at once). Columns appear when an ident gets storage and disappear when the engine
+releases it. Below, the selected ident's full storage in both Locals, as a tree: each context
+summarized (``g``, the session, view args).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QScrollArea,
+    QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -28,63 +31,143 @@ from inspector.threads_state import ThreadsState
 
 from .stackpaint import StackPainter
 
-__all__ = ["ThreadCard", "ThreadsView"]
+__all__ = ["ThreadCard", "ThreadsStrip", "ThreadsView"]
 
-CARD_WIDTH = 300
+MIN_CARD = 150  # narrowest column before the strip scrolls
+MAX_CARD = 280  # widest column, so one thread does not fill the whole strip
 
 
 class ThreadCard(QFrame):
-    """One ident: header, painted stacks, storage tree."""
+    """One ident: name, request, painted stacks. Click to select."""
 
-    def __init__(self, ident: int, name: str, *, show_tree: bool = True, parent: Any = None):
+    clicked = Signal(object)  # ident
+
+    def __init__(self, ident: int, name: str, parent: Any = None) -> None:
         super().__init__(parent)
         self.ident = ident  # the thread ident this card shows
-        self.setObjectName("threadCard")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setFixedWidth(CARD_WIDTH)
-        self.title = QLabel()  # name, ident, request
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.title.setWordWrap(True)
-        self.title.setToolTip(f"thread ident {ident}")
         self._name = name  # "T3"
+        self._selected = False  # drawn with a highlighted frame
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel()  # name, request, ident
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setToolTip(f"thread ident {ident}")
         self.painter = StackPainter()  # the two stacks
-        self.model = JsonTreeModel()  # both Locals' storage for this ident
-        self.tree: QTreeView | None = None  # absent in compact cards (step mode)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(4)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
         layout.addWidget(self.title)
         layout.addWidget(self.painter)
-        if show_tree:
-            self.tree = QTreeView()
-            self.tree.setModel(self.model)
-            self.tree.setUniformRowHeights(True)
-            self.tree.setMinimumHeight(170)
-            self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-            self.tree.header().setStretchLastSection(False)
-            self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-            self.tree.header().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-            layout.addWidget(self.tree)
+        self.set_selected(False)
+
+    def set_selected(self, on: bool) -> None:
+        self._selected = on
+        self.setStyleSheet(
+            "ThreadCard { border: 2px solid #0d6efd; border-radius: 4px; background: #f8fbff; }"
+            if on
+            else "ThreadCard { border: 1px solid #ced4da; border-radius: 4px; }"
+        )
 
     def update_from(self, stacks: dict[str, list[Any]], request_id: int | None) -> None:
-        req = f" · request #{request_id}" if request_id is not None else ""
-        self.title.setText(
-            f"<b>{self._name}</b>{req}<br><span style='color:#6c757d'>ident {self.ident}</span>"
-        )
+        req = f" · #{request_id}" if request_id is not None else ""
+        top = (stacks.get("request") or [None])[-1]
+        what = ""
+        if isinstance(top, dict):
+            what = f" {top.get('method', '')} {top.get('path', '')}"
+        elif isinstance(top, str):
+            what = " " + top.strip("<>").removeprefix("RequestContext ")
+        self.title.setText(f"<b>{self._name}</b>{req}<span style='color:#495057'>{what}</span>")
         self.painter.set_stacks(stacks)
-        storage = {
-            "_app_ctx_stack": {"stack": stacks.get("app", [])},
-            "_request_ctx_stack": {"stack": stacks.get("request", [])},
-        }
-        if self.tree is not None:
-            first = self.model.rowCount() == 0
-            self.model.set_value(storage)
-            if first or self.model.value() is storage:
-                self.tree.expandToDepth(2)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.clicked.emit(self.ident)
+        super().mousePressEvent(event)
 
 
-class ThreadsView(QScrollArea):
-    """Every ident with storage, as cards that reflow to the width."""
+class ThreadsStrip(QScrollArea):
+    """The cards in one row; widths shared so a handful of threads fit without scrolling."""
+
+    selected = Signal(object)  # ident chosen by a click
+
+    def __init__(self, state: ThreadsState, names: ThreadNames, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._state = state  # shared with other views
+        self._names = names  # shared short thread names
+        self._cards: dict[int, ThreadCard] = {}  # ident -> card, in order of appearance
+        self._current: int | None = None  # the selected ident
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._inner = QWidget()  # holds the row
+        self._row = QHBoxLayout(self._inner)
+        self._row.setContentsMargins(4, 4, 4, 4)
+        self._row.setSpacing(6)
+        self._empty = QLabel(
+            "No thread holds a context right now.\n"
+            "Send a request — try /slow with “Send ×N at once” — and watch one column per thread"
+            " appear,\nits stacks grow on push and shrink on pop, and the column vanish on release."
+        )
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._empty.setStyleSheet("color: #6c757d; padding: 18px;")
+        self._row.addWidget(self._empty, 1)
+        self._row.addStretch(0)
+        self.setWidget(self._inner)
+        state.changed.connect(self.sync)
+
+    def cards(self) -> dict[int, ThreadCard]:
+        return dict(self._cards)
+
+    def current(self) -> int | None:
+        return self._current
+
+    def select(self, ident: int | None) -> None:
+        self._current = ident
+        for i, card in self._cards.items():
+            card.set_selected(i == ident)
+        self.selected.emit(ident)
+
+    def sync(self) -> None:
+        threads = self._state.threads()
+        changed = False
+        for ident in [i for i in self._cards if i not in threads]:
+            card = self._cards.pop(ident)
+            self._row.removeWidget(card)
+            card.deleteLater()
+            changed = True
+        for ident, stacks in threads.items():
+            card = self._cards.get(ident)
+            if card is None:
+                card = self._cards[ident] = ThreadCard(ident, self._names.name(ident))
+                card.clicked.connect(self.select)
+                self._row.insertWidget(self._row.count() - 1, card)
+                changed = True
+            card.update_from(stacks, self._state.request_of(ident))
+        self._empty.setVisible(not self._cards)
+        if self._current not in self._cards:
+            self.select(next(iter(self._cards), None))
+        elif self._current is not None:
+            self.selected.emit(self._current)  # its storage may have changed
+        if changed:
+            self._fit()
+
+    def _fit(self) -> None:
+        n = len(self._cards)
+        if not n:
+            return
+        avail = self.viewport().width() - 8 - 6 * (n - 1)
+        width = max(MIN_CARD, min(MAX_CARD, avail // n))
+        for card in self._cards.values():
+            card.setFixedWidth(width)
+        height = max(c.sizeHint().height() for c in self._cards.values())
+        self.setMinimumHeight(height + 12 + (16 if width * n > avail else 0))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+
+class ThreadsView(QWidget):
+    """The strip of threads, and the selected thread's Local storage as a tree."""
 
     def __init__(
         self,
@@ -97,63 +180,67 @@ class ThreadsView(QScrollArea):
         super().__init__(parent)
         self._state = state  # shared with other views
         self._names = names  # shared short thread names
-        self._show_tree = show_tree  # full storage tree in each card
-        self._cards: dict[int, ThreadCard] = {}  # ident -> card, in order of appearance
-        self._columns = 0  # cards per row at the last layout
-        self.setWidgetResizable(True)
-        self._inner = QWidget()  # holds the grid
-        self._grid = QGridLayout(self._inner)
-        self._grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self._grid.setSpacing(8)
-        self._empty = QLabel(
-            "No thread holds a context right now.\n"
-            "Send a request — try /slow with “send ×5” — and watch a card per thread appear,\n"
-            "its stacks grow on push and shrink on pop, and the card vanish on release."
-        )
-        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._empty.setStyleSheet("color: #6c757d; padding: 24px;")
-        self._grid.addWidget(self._empty, 0, 0)
-        self.setWidget(self._inner)
-        state.changed.connect(self.sync)
+        self.strip = ThreadsStrip(state, names)  # one column per ident
+        self.model = JsonTreeModel()  # the selected ident's storage
+        self.caption = QLabel()  # which ident the tree shows
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.tree = QTreeView()  # storage of both Locals
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setColumnWidth(0, 220)
+        self.tree.setMinimumWidth(120)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        if show_tree:
+            lower = QWidget()
+            ll = QVBoxLayout(lower)
+            ll.setContentsMargins(0, 0, 0, 0)
+            ll.addWidget(self.caption)
+            ll.addWidget(self.tree)
+            self.splitter = QSplitter(Qt.Orientation.Vertical)  # strip | storage
+            self.splitter.addWidget(self.strip)
+            self.splitter.addWidget(lower)
+            self.splitter.setStretchFactor(0, 0)
+            self.splitter.setStretchFactor(1, 1)
+            layout.addWidget(self.splitter)
+        else:
+            self.tree.hide()
+            self.caption.hide()
+            layout.addWidget(self.strip)
+            layout.addStretch(1)
+        self.strip.selected.connect(self._show)
+        self._show(None)
 
     def cards(self) -> dict[int, ThreadCard]:
-        return dict(self._cards)
+        return self.strip.cards()
 
-    def sync(self) -> None:
-        threads = self._state.threads()
-        for ident in [i for i in self._cards if i not in threads]:
-            card = self._cards.pop(ident)
-            self._grid.removeWidget(card)
-            card.deleteLater()
-        for ident, stacks in threads.items():
-            card = self._cards.get(ident)
-            if card is None:
-                card = self._cards[ident] = ThreadCard(
-                    ident, self._names.name(ident), show_tree=self._show_tree
-                )
-                self._columns = 0  # force a relayout
-            card.update_from(stacks, self._state.request_of(ident))
-        self._relayout()
-
-    def _relayout(self) -> None:
-        cols = max(1, (self.viewport().width() - 8) // (CARD_WIDTH + 8))
-        if cols == self._columns and all(
-            self._grid.indexOf(c) >= 0 for c in self._cards.values()
-        ):
+    def _show(self, ident: int | None) -> None:
+        if ident is None or ident not in self._state.threads():
+            self.caption.setText(
+                "<span style='color:#6c757d'>Local storage of the selected thread "
+                "(<code>_app_ctx_stack</code> and <code>_request_ctx_stack</code>)</span>"
+            )
+            self.model.set_value({})
             return
-        self._columns = cols
-        for card in self._cards.values():
-            self._grid.removeWidget(card)
-        self._grid.removeWidget(self._empty)
-        if not self._cards:
-            self._grid.addWidget(self._empty, 0, 0)
-            self._empty.show()
-            return
-        self._empty.hide()
-        for i, card in enumerate(self._cards.values()):
-            self._grid.addWidget(card, i // cols, i % cols)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._columns = 0
-        self._relayout()
+        stacks = self._state.threads()[ident]
+        req = self._state.request_of(ident)
+        self.caption.setText(
+            f"<b>{self._names.name(ident)}</b> · ident {ident}"
+            + (f" · request #{req}" if req is not None else "")
+            + " — Local storage: <code>{ident: {name: value}}</code> for this ident"
+        )
+        before = self.model.value()
+        self.model.set_value(
+            {
+                "_app_ctx_stack": {"stack": stacks.get("app", [])},
+                "_request_ctx_stack": {"stack": stacks.get("request", [])},
+            }
+        )
+        if self.model.value() is not before:
+            self.tree.expandToDepth(3)

@@ -1,0 +1,184 @@
+"""A delegating wrapper around an attached Flask app's ``session_interface``.
+
+Flask calls ``open_session`` right after pushing the request context (``make_null_session``
+when it returned None) and ``save_session`` in ``process_response``; the wrapper reports
+``session_opened`` / ``session_saved`` around those calls and forwards everything else to the
+user's interface, whose class it also claims (``isinstance`` checks keep passing).
+
+Only the calls Flask makes for the request being pushed or processed are reported: the test
+client's ``session_transaction`` opens and saves a second session inside a pushed context,
+and that is not the request's session.
+
+Verdicts for Flask's own signed-cookie interface are "new", "valid", "bad_signature",
+"expired" (Flask itself turns the last two into an empty session without saying which; the
+cookie is checked again with the interface's own serializer only then), "null" without a
+secret key, and "custom" for any interface that opens sessions its own way (server-side
+stores), whose cookie is not a Flask signed cookie and must not be decoded as one. A subclass
+of the signed-cookie interface that overrides ``open_session`` but still returns its
+``session_class`` is judged by the cookie.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..events import SessionOpened, SessionSaved
+from ..summary import summarize
+from .locals import raw_session, session_items
+
+if TYPE_CHECKING:
+    from .adapter import FlaskAdapter
+
+__all__ = ["ObservedSessionInterface", "is_signed_cookie_interface"]
+
+_OWN = frozenset({"_ctxscope_inner", "_ctxscope_adapter"})
+
+
+def is_signed_cookie_interface(interface: Any) -> bool:
+    """Flask's signed-cookie interface or a subclass of it (same cookie format and keys)."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    return isinstance(interface, SecureCookieSessionInterface)
+
+
+class ObservedSessionInterface:
+    """Forwards to the user's session interface and reports the request's open and save."""
+
+    def __init__(self, inner: Any, adapter: FlaskAdapter) -> None:
+        object.__setattr__(self, "_ctxscope_inner", inner)  # the user's interface
+        object.__setattr__(self, "_ctxscope_adapter", adapter)  # where to report
+
+    # --- transparency ---------------------------------------------------------------------
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance() consults __class__ after type()
+        return type(self._ctxscope_inner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctxscope_inner, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._ctxscope_inner, name, value)
+
+    def __repr__(self) -> str:
+        return repr(self._ctxscope_inner)
+
+    # --- the reported calls ---------------------------------------------------------------
+
+    def open_session(self, app: Any, request: Any) -> Any:
+        adapter = self._ctxscope_adapter
+        state = adapter._state
+        ctx = state.pushing
+        # Flask opens the session only on a context's first push, with the context current.
+        ours = ctx is not None and raw_session(ctx) is None
+        if ours:
+            adapter.flush_push(ctx)
+        session = self._ctxscope_inner.open_session(app, request)
+        if ours and adapter.events.active:
+            if session is None:
+                state.null_pending = ctx  # Flask asks make_null_session next
+            else:
+                self._opened(ctx, request, session, null=False)
+        return session
+
+    def make_null_session(self, app: Any) -> Any:
+        session = self._ctxscope_inner.make_null_session(app)
+        state = self._ctxscope_adapter._state
+        ctx = state.null_pending
+        if ctx is not None and ctx is state.pushing:
+            state.null_pending = None
+            self._opened(ctx, ctx.request, session, null=True)
+        return session
+
+    def save_session(self, app: Any, session: Any, response: Any) -> None:
+        self._ctxscope_inner.save_session(app, session, response)
+        adapter = self._ctxscope_adapter
+        if not adapter.events.active:
+            return
+        ctx = adapter.current_request_context()
+        if ctx is None or raw_session(ctx) is not session:
+            return
+        self._saved(app, ctx, session, response)
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _opened(self, ctx: Any, request: Any, session: Any, null: bool) -> None:
+        adapter = self._ctxscope_adapter
+        inner = self._ctxscope_inner
+        app = adapter.flask_app
+        items = session_items(session)
+        before = None if items is None else summarize(items)
+        ctx._ctxscope_session_before = before
+        cookie = request.cookies.get(_cookie_name(inner, app))
+        if null:
+            verdict = "null"
+        elif adapter.signed_cookie_sessions and type(session) is getattr(inner, "session_class", None):
+            verdict = _cookie_verdict(inner, app, cookie, items)
+        else:
+            verdict = "custom"
+        adapter.emit(SessionOpened, None, None, {
+            "interface": type(inner).__qualname__,
+            "null": null,
+            "cookie": cookie,
+            "session": before,
+            "verdict": verdict,
+        })
+
+    def _saved(self, app: Any, ctx: Any, session: Any, response: Any) -> None:
+        inner = self._ctxscope_inner
+        name = _cookie_name(inner, app)
+        set_cookie = None
+        for header in response.headers.getlist("Set-Cookie"):
+            if header.startswith(f"{name}="):
+                set_cookie = header
+        # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a Flask
+        # 3.0 session accessed (harmless now that the response is written, but not true).
+        accessed = bool(getattr(session, "accessed", False))
+        modified = bool(getattr(session, "modified", False))
+        items = session_items(session)
+        permanent = (
+            bool(items.get("_permanent", False)) if isinstance(session, dict) and items
+            else bool(getattr(session, "permanent", False))
+        )
+        self._ctxscope_adapter.emit(SessionSaved, None, None, {
+            "interface": type(inner).__qualname__,
+            "before": getattr(ctx, "_ctxscope_session_before", None),
+            "after": None if items is None else summarize(items),
+            "accessed": accessed,
+            "modified": modified,
+            "permanent": permanent,
+            "set_cookie": set_cookie,
+            "deleted": set_cookie is not None and "Max-Age=0" in set_cookie,
+        })
+
+
+def _cookie_name(inner: Any, app: Any) -> str:
+    try:
+        return str(inner.get_cookie_name(app))
+    except Exception:  # an interface without Flask's helpers
+        return str(app.config.get("SESSION_COOKIE_NAME", "session"))
+
+
+def _cookie_verdict(inner: Any, app: Any, cookie: str | None, items: dict[str, Any] | None) -> str:
+    if not cookie:
+        return "new"
+    if items:
+        return "valid"  # Flask keeps the data only when the signature and age checked out
+    # Empty: a valid empty session, or Flask swallowed BadSignature/SignatureExpired.
+    from itsdangerous import BadSignature, SignatureExpired
+
+    serializer = inner.get_signing_serializer(app)
+    if serializer is None:
+        return "null"
+    try:
+        serializer.loads(cookie, max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except SignatureExpired:
+        return "expired"
+    except BadSignature:
+        return "bad_signature"
+    except Exception:  # a payload the serializer cannot read (Flask treats it as an error too)
+        return "bad_signature"
+    return "valid"

@@ -1,0 +1,124 @@
+"""``ctxscope`` without a command: start the engine on 127.0.0.1 and open the window.
+
+Options: ``--app MODULE:ATTR`` (default: the demo app), ``--port``, ``--open CAPTURE`` (a
+recorded capture, offline, no engine), ``--screenshot DIR [--scenario NAME]`` (run a scripted
+scenario, save a PNG per tab, exit), ``--exit-when-shown`` (print how long the window took to
+appear and exit; the launch benchmark uses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["build_parser", "run"]
+
+_T0 = time.perf_counter()  # when the window code started loading
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise SystemExit(_fail(f"{message} (see 'ctxscope --help')"))
+
+
+def _fail(message: str) -> int:
+    print(f"ctxscope: error: {message}", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ctxscope",
+        description="Open the ctxscope window on an app (the demo app by default). "
+        "Headless commands: trace, serve, decode, sign, crack (see 'ctxscope COMMAND --help').",
+    )
+    p.add_argument("--app", metavar="MODULE:ATTR", help="the app to serve (default: demo app)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    p.add_argument("--open", metavar="CAPTURE", help="open a capture file offline, no engine")
+    p.add_argument("--cap", type=int, default=None, help="events kept in memory (default 100000)")
+    p.add_argument("--screenshot", metavar="DIR", help="run a scenario, save a PNG per tab, exit")
+    p.add_argument("--scenario", default="tour", help="scenario for --screenshot (default tour)")
+    p.add_argument("--exit-when-shown", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(list(argv))
+    if args.port < 0 or args.port > 65535:
+        return _fail(f"--port must be 0..65535, not {args.port}")
+    if args.cap is not None and args.cap < 10:
+        return _fail("--cap must be at least 10")
+    if args.screenshot:
+        from .screenshot import SCENARIOS
+
+        if args.scenario not in SCENARIOS:
+            return _fail(f"unknown scenario {args.scenario!r} (known: {', '.join(SCENARIOS)})")
+    if os.environ.get("CTXSCOPE_EXIT_WHEN_SHOWN"):
+        args.exit_when_shown = True
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from .engine_session import EngineSession
+    from .models.timeline import DEFAULT_CAP
+    from .window import MainWindow, app_icon
+
+    QCoreApplication.setOrganizationName("ctxscope")
+    QCoreApplication.setApplicationName("ctxscope")
+    qapp = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "ctxscope"])
+    qapp.setWindowIcon(app_icon())
+    cap = args.cap or DEFAULT_CAP
+    persist = not args.screenshot
+
+    engine: EngineSession | None = None
+    if args.open:
+        from .capture import CaptureError
+
+        try:
+            window = MainWindow.from_capture(args.open, persist=persist)
+        except (CaptureError, OSError) as exc:
+            return _fail(str(exc))
+    else:
+        from engine.loading import AppLoadError
+        from engine.serving import ServerError
+
+        try:
+            engine = EngineSession.load(args.app, host=args.host, port=args.port)
+        except (AppLoadError, ServerError) as exc:
+            return _fail(str(exc))
+        engine.start()
+        window = MainWindow(engine, cap=cap, persist=persist)
+
+    if args.exit_when_shown:
+
+        class _Shown(QObject):
+            def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Expose and window.windowHandle().isExposed():
+                    print(f"window shown after {time.perf_counter() - _T0:.3f} s", flush=True)
+                    qapp.removeEventFilter(self)
+                    window.close()
+                return False
+
+        shown = _Shown()
+        qapp.installEventFilter(shown)
+
+    if args.screenshot:
+        from .screenshot import run_scenario
+
+        window.resize(1400, 900)
+        window.show()
+        try:
+            return run_scenario(window, args.screenshot, args.scenario)
+        finally:
+            window.close()
+    window.show()
+    try:
+        return int(qapp.exec())
+    finally:
+        window.shutdown()
+        if engine is not None:
+            engine.stop()

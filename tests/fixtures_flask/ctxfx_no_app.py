@@ -1,0 +1,3 @@
+"""A module with neither an app nor a factory."""
+
+VALUE = 1

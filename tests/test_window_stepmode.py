@@ -1,0 +1,60 @@
+"""A breakpoint holds a request mid-lifecycle; Step advances exactly one event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from qt_helpers import window  # noqa: F401  (fixture)
+
+from inspector.window import MainWindow
+
+_OWN = ("paused", "resumed")
+
+
+def _request_events(win: MainWindow, rid: int) -> list[Any]:
+    return [e for e in win.timeline_model.events() if e.request_id == rid and e.kind not in _OWN]
+
+
+def test_breakpoint_pauses_and_step_advances_one_event(qtbot: Any, window: MainWindow) -> None:  # noqa: F811
+    step = window.stepmode
+    window.tabs.setCurrentWidget(step)
+    step.set_kinds(["request_started"])
+    assert window.engine is not None
+    assert window.engine.breakpoints.kinds == frozenset({"request_started"})
+    window.composer.path.setText("/api/visits")
+    qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)
+
+    qtbot.waitUntil(lambda: window.paused_model.rowCount() == 1, timeout=5_000)
+    first = window.paused_model.step(0)
+    assert first.event.kind == "request_started"
+    rid = first.request_id
+    # while held: the thread's stacks are shown, at depth 1/1, and the request is unfinished
+    qtbot.waitUntil(lambda: first.thread in window.threads_view.cards(), timeout=3_000)
+    assert window.threads_view.cards()[first.thread].painter.depths() == (1, 1)
+    assert window.history_model.rowCount() == 0
+    qtbot.waitUntil(lambda: bool(_request_events(window, rid)), timeout=3_000)
+    before = _request_events(window, rid)
+    assert before[-1].seq == first.event.seq
+
+    qtbot.mouseClick(step.step_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: window.paused_model.rowCount() == 1
+        and window.paused_model.step(0).event.seq != first.event.seq,
+        timeout=5_000,
+    )
+    second = window.paused_model.step(0)
+    qtbot.waitUntil(lambda: _request_events(window, rid)[-1].seq == second.event.seq, timeout=3_000)
+    after = _request_events(window, rid)
+    assert len(after) == len(before) + 1  # exactly one lifecycle event happened
+    assert after[-1].seq == second.event.seq
+    assert second.event.kind != "request_started"
+    assert window.history_model.rowCount() == 0  # still held
+
+    step.set_kinds([])
+    with qtbot.waitSignal(window.exchangeFinished, timeout=10_000) as done:
+        qtbot.mouseClick(step.continue_all, Qt.MouseButton.LeftButton)
+    assert done.args[0]["status"] == 200
+    qtbot.waitUntil(lambda: window.paused_model.rowCount() == 0, timeout=3_000)
+    kinds = [e.kind for e in window.timeline_model.events() if e.request_id == rid]
+    assert kinds.count("paused") == 2 and kinds.count("resumed") == 2

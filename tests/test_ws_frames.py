@@ -1,0 +1,366 @@
+"""The sans-I/O parts: frame parser, masking, handshake computation, the tap (no sockets)."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from websockets.frames import Frame, Opcode
+
+from engine.events import WsFrame, WsMessage
+from engine.ws.frames import FrameReader, WireFrame, encode_frame, mask, opcode_name, unmask
+from engine.ws.handshake import GUID, accept_key, accept_steps, key_problem
+from engine.ws.tap import WsTap, parse_deflate_params, text_preview
+
+RFC_FRAME = bytes.fromhex("818537fa213d7f9f4d5158")
+
+
+def _slow_unmask(data: bytes, key: bytes) -> bytes:
+    return bytes(b ^ key[i % 4] for i, b in enumerate(data))
+
+
+# --- handshake (RFC 6455 §1.3, §4.2.2) ------------------------------------------------------
+
+
+def test_accept_rfc_sample_step_by_step() -> None:
+    steps = accept_steps("dGhlIHNhbXBsZSBub25jZQ==")
+    assert steps.accept_input == "dGhlIHNhbXBsZSBub25jZQ==" + GUID
+    assert GUID == "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    assert steps.sha1_hex == "b37a4f2cc0624f1690f64606cf385945b2bec4ea"
+    assert steps.accept == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    assert accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+def test_accept_matches_websockets() -> None:
+    from websockets.utils import accept_key as ws_accept
+
+    for _ in range(20):
+        import base64
+
+        key = base64.b64encode(os.urandom(16)).decode()
+        assert accept_key(key) == ws_accept(key)
+        assert key_problem(key) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [(None, "missing"), ("short", "not base64"), ("c2hvcnQ=", "decodes to 5 bytes")],
+)
+def test_key_problems(key: str | None, problem: str) -> None:
+    assert problem in key_problem(key)  # type: ignore[operator]
+
+
+# --- masking (RFC 6455 §5.3) ------------------------------------------------------------------
+
+
+@given(st.binary(max_size=300), st.binary(min_size=4, max_size=4))
+def test_unmask_is_the_per_byte_xor(data: bytes, key: bytes) -> None:
+    assert unmask(data, key) == _slow_unmask(data, key)
+    assert mask(unmask(data, key), key) == data
+
+
+def test_unmask_large_and_bad_key() -> None:
+    data = os.urandom(1 << 20)
+    assert unmask(data, b"\x01\x02\x03\x04") == _slow_unmask(data, b"\x01\x02\x03\x04")
+    with pytest.raises(ValueError):
+        unmask(b"abc", b"xy")
+
+
+def test_opcode_names() -> None:
+    assert [opcode_name(o) for o in (0, 1, 2, 8, 9, 10)] == [
+        "continuation",
+        "text",
+        "binary",
+        "close",
+        "ping",
+        "pong",
+    ]
+    assert opcode_name(3) == "reserved-0x3" and opcode_name(0xF) == "reserved-0xf"
+
+
+# --- the parser (RFC 6455 §5.2) ---------------------------------------------------------------
+
+
+def test_rfc_frame_one_byte_at_a_time() -> None:
+    reader = FrameReader(True)
+    frames: list[WireFrame] = []
+    for i in range(len(RFC_FRAME)):
+        got = reader.feed(RFC_FRAME[i : i + 1])
+        assert got == [] or i == len(RFC_FRAME) - 1
+        frames += got
+    (f,) = frames
+    assert (f.fin, f.rsv1, f.rsv2, f.rsv3) == (True, False, False, False)
+    assert (f.opcode, f.opcode_name, f.masked) == (1, "text", True)
+    assert f.masking_key == bytes.fromhex("37fa213d")
+    assert (f.length, f.length_encoding) == (5, 7)
+    assert f.header == bytes.fromhex("818537fa213d")
+    assert f.wire_payload == bytes.fromhex("7f9f4d5158")
+    assert f.payload == b"Hello"
+    assert f.error is None and f.complete and f.wire_size == 11
+    assert reader.buffered == 0
+
+
+@pytest.mark.parametrize(
+    ("size", "encoding", "head"),
+    [(0, 7, 2), (125, 7, 2), (126, 16, 4), (65535, 16, 4), (65536, 64, 10)],
+)
+def test_length_encodings(size: int, encoding: int, head: int) -> None:
+    payload = os.urandom(size)
+    data = encode_frame(2, payload, masking_key=b"abcd")
+    assert data[1] & 0x7F == {7: size, 16: 126, 64: 127}[encoding]
+    (f,) = FrameReader(True).feed(data)
+    assert (f.length, f.length_encoding, len(f.header)) == (size, encoding, head + 4)
+    assert f.payload == payload and f.wire_payload == _slow_unmask(payload, b"abcd")
+
+
+def test_non_minimal_length_encoding_is_reported_as_sent() -> None:
+    data = encode_frame(1, b"hi", length_encoding=64)
+    (f,) = FrameReader(False).feed(data)
+    assert (f.length, f.length_encoding, f.payload) == (2, 64, b"hi")
+
+
+@st.composite
+def _frame_streams(draw: Any) -> tuple[list[tuple[int, bytes, bool]], bytes, list[int]]:
+    specs = draw(
+        st.lists(
+            st.tuples(st.sampled_from([0, 1, 2, 8, 9, 10]), st.binary(max_size=400), st.booleans()),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    key = draw(st.binary(min_size=4, max_size=4))
+    stream = b"".join(encode_frame(op, p, fin=fin, masking_key=key) for op, p, fin in specs)
+    cuts = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=12)))
+    return specs, stream, cuts
+
+
+@settings(max_examples=150, deadline=None)
+@given(_frame_streams())
+def test_any_split_gives_the_same_frames(case: Any) -> None:
+    specs, stream, cuts = case
+    whole = FrameReader(True).feed(stream)
+    reader = FrameReader(True)
+    pieces: list[WireFrame] = []
+    last = 0
+    for cut in [*cuts, len(stream)]:
+        pieces += reader.feed(stream[last:cut])
+        last = cut
+    assert pieces == whole
+    assert [(f.opcode, f.payload, f.fin) for f in whole] == [(o, p, fin) for o, p, fin in specs]
+    assert b"".join(f.header + f.wire_payload for f in whole) == stream
+
+
+def test_every_byte_split_of_a_mixed_stream() -> None:
+    stream = (
+        encode_frame(1, b"a" * 130, fin=False, masking_key=b"wxyz")
+        + encode_frame(9, b"ping", masking_key=b"wxyz")
+        + encode_frame(0, b"b" * 70000, masking_key=b"wxyz")
+    )
+    reader = FrameReader(True)
+    frames = []
+    for i in range(len(stream)):
+        frames += reader.feed(stream[i : i + 1])
+    assert [(f.opcode_name, f.length, f.length_encoding) for f in frames] == [
+        ("text", 130, 16),
+        ("ping", 4, 7),
+        ("continuation", 70000, 64),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expect_masked", "error"),
+    [
+        (encode_frame(3, b"x", masking_key=b"abcd"), True, "reserved opcode 0x3"),
+        (encode_frame(0xB, b"", masking_key=b"abcd"), True, "reserved opcode 0xb"),
+        (
+            encode_frame(9, b"p" * 126, masking_key=b"abcd"),
+            True,
+            "control frame payload of 126 bytes (max 125)",
+        ),
+        (
+            encode_frame(8, b"\x03\xe8", fin=False, masking_key=b"abcd"),
+            True,
+            "fragmented control frame",
+        ),
+        (encode_frame(1, b"x"), True, "unmasked client frame"),
+        (encode_frame(1, b"x", masking_key=b"abcd"), False, "masked server frame"),
+        (encode_frame(1, b"x", rsv=0x40), False, "RSV1 set without a negotiated extension"),
+        (encode_frame(1, b"x", rsv=0x30), False, "RSV2/RSV3 set without a negotiated extension"),
+    ],
+)
+def test_wire_violations(data: bytes, expect_masked: bool, error: str) -> None:
+    (f,) = FrameReader(expect_masked).feed(data)
+    assert f.error == error
+
+
+def test_top_bit_of_64_bit_length() -> None:
+    data = bytes((0x82, 0x7F)) + struct.pack("!Q", (1 << 63) | 5)
+    (f,) = FrameReader(False, max_payload=1 << 20).feed(data + b"hello")
+    assert "most significant bit" in f.error and not f.complete
+    assert f.length == (1 << 63) | 5
+
+
+def test_several_violations_are_all_named() -> None:
+    data = bytes((0x0B, 0x7E)) + struct.pack("!H", 200) + b"z" * 200
+    (f,) = FrameReader(True).feed(data)
+    assert f.error == (
+        "reserved opcode 0xb; control frame payload of 200 bytes (max 125); "
+        "fragmented control frame; unmasked client frame"
+    )
+
+
+def test_oversize_frame_is_reported_at_once_and_skipped() -> None:
+    reader = FrameReader(True, max_payload=100)
+    big = encode_frame(2, b"z" * 1000, masking_key=b"abcd")
+    first = reader.feed(big[:50])
+    assert len(first) == 1 and not first[0].complete
+    assert first[0].error == "payload length 1000 exceeds the limit of 100 bytes"
+    assert first[0].payload == b"z" * 42  # what was there, unmasked
+    assert reader.feed(big[50:600]) == []
+    (after,) = reader.feed(big[600:] + encode_frame(1, b"ok", masking_key=b"abcd"))
+    assert after.payload == b"ok"
+
+
+def test_eof_inside_a_frame() -> None:
+    reader = FrameReader(True)
+    data = encode_frame(2, b"q" * 300, masking_key=b"abcd")
+    assert reader.feed(data[:100]) == []
+    partial = reader.feed_eof()
+    assert partial is not None and not partial.complete
+    assert partial.error == "stream ended after 92 of 300 payload bytes"
+    assert partial.payload == b"q" * 92
+    assert reader.feed_eof() is None
+    r2 = FrameReader(True)
+    r2.feed(b"\x81")
+    assert r2.feed_eof().error == "stream ended inside a frame header"  # type: ignore[union-attr]
+
+
+def test_parser_agrees_with_websockets_serializer() -> None:
+    frames = [
+        Frame(Opcode.TEXT, "héllo".encode(), fin=False),
+        Frame(Opcode.PING, b"x"),
+        Frame(Opcode.CONT, b"!" * 200),
+        Frame(Opcode.CLOSE, b"\x03\xe8bye"),
+    ]
+    stream = b"".join(f.serialize(mask=True) for f in frames)
+    parsed = FrameReader(True).feed(stream)
+    assert [(p.opcode, p.fin, p.payload) for p in parsed] == [
+        (int(f.opcode), f.fin, bytes(f.data)) for f in frames
+    ]
+    assert all(p.error is None for p in parsed)
+
+
+# --- the tap ------------------------------------------------------------------------------------
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.events: list[tuple[type, dict[str, Any]]] = []
+
+    def __call__(self, cls: type, fields: dict[str, Any]) -> None:
+        self.events.append((cls, fields))
+
+    def kinds(self) -> list[str]:
+        return [cls.kind for cls, _ in self.events]  # type: ignore[attr-defined]
+
+
+def test_tap_fields_cover_the_event_classes() -> None:
+    sink = _Sink()
+    tap = WsTap(7, sink, lambda: True)
+    tap.feed_in(RFC_FRAME)
+    (cls, frame), (mcls, message) = sink.events
+    assert cls is WsFrame and mcls is WsMessage
+    assert set(frame) == set(WsFrame._extra_fields)
+    assert set(message) == set(WsMessage._extra_fields)
+    assert frame["connection_id"] == 7 and message["preview"] == "Hello"
+
+
+def test_tap_builds_nothing_when_nobody_listens() -> None:
+    sink = _Sink()
+    listening = [False]
+    tap = WsTap(1, sink, lambda: listening[0])
+    tap.feed_in(encode_frame(1, b"one", masking_key=b"abcd"))
+    assert sink.events == []
+    listening[0] = True
+    tap.feed_in(encode_frame(1, b"two", masking_key=b"abcd"))
+    assert sink.kinds() == ["ws_frame", "ws_message"]
+
+
+def test_tap_fragment_errors_and_close_parsing() -> None:
+    sink = _Sink()
+    tap = WsTap(1, sink, lambda: True)
+    tap.feed_in(encode_frame(0, b"orphan", masking_key=b"abcd"))
+    tap.feed_in(encode_frame(1, b"start", fin=False, masking_key=b"abcd"))
+    tap.feed_in(encode_frame(2, b"interloper", masking_key=b"abcd"))
+    tap.feed_in(encode_frame(8, b"\x03\xed", masking_key=b"abcd"))
+    frames = [f for c, f in sink.events if c is WsFrame]
+    assert frames[0]["error"] == "continuation frame without a message to continue"
+    assert frames[2]["error"] == "expected a continuation frame (RFC 6455 §5.4)"
+    assert frames[3]["close_code"] == 1005  # sent explicitly, which §7.4.1 forbids
+    assert "must not be sent" in frames[3]["error"]
+    assert tap.first_close == "in"
+
+
+def test_tap_invalid_utf8_message() -> None:
+    sink = _Sink()
+    tap = WsTap(1, sink, lambda: True)
+    tap.feed_in(encode_frame(1, b"ok \xe2\x82", fin=False, masking_key=b"abcd"))
+    tap.feed_in(encode_frame(0, b"\xac fine", masking_key=b"abcd"))  # € split across frames
+    tap.feed_in(encode_frame(1, b"\xc3\x28", masking_key=b"abcd"))
+    messages = [f for c, f in sink.events if c is WsMessage]
+    assert messages[0]["preview"] == "ok € fine" and messages[0]["error"] is None
+    assert messages[1]["error"] == "invalid UTF-8 in text message: invalid continuation byte"
+    assert messages[1]["preview"] == "c328" and not messages[1]["preview_is_text"]
+
+
+def _deflate(data: bytes, comp: Any) -> bytes:
+    out = comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+@pytest.mark.parametrize("takeover", [True, False])
+def test_tap_inflates_permessage_deflate(takeover: bool) -> None:
+    header = "permessage-deflate" + ("" if takeover else "; client_no_context_takeover")
+    sink = _Sink()
+    tap = WsTap(1, sink, lambda: True, extensions=header, max_size=1 << 20)
+    comp = zlib.compressobj(wbits=-15)
+    for text in ("hello hello hello", "hello hello hello again"):
+        if not takeover:
+            comp = zlib.compressobj(wbits=-15)
+        wire = _deflate(text.encode(), comp)
+        tap.feed_in(encode_frame(1, wire, rsv=0x40, masking_key=b"abcd"))
+    frames = [f for c, f in sink.events if c is WsFrame]
+    messages = [f for c, f in sink.events if c is WsMessage]
+    assert [f["rsv1"] for f in frames] == [True, True]
+    assert [f["inflated_size"] for f in frames] == [17, 23]
+    assert [m["preview"] for m in messages] == ["hello hello hello", "hello hello hello again"]
+    assert all(m["compressed"] for m in messages)
+    assert messages[1]["wire_length"] == frames[1]["length"] < 23
+    assert frames[0]["payload_preview_is_text"] is False  # the frame carries deflate bytes
+
+
+def test_tap_stops_inflating_at_max_size() -> None:
+    sink = _Sink()
+    tap = WsTap(1, sink, lambda: True, extensions="permessage-deflate", max_size=1000)
+    bomb = _deflate(b"\x00" * 100_000, zlib.compressobj(wbits=-15))
+    tap.feed_in(encode_frame(2, bomb, rsv=0x40, masking_key=b"abcd"))
+    (message,) = [f for c, f in sink.events if c is WsMessage]
+    assert message["error"] == "inflates to more than 1000 bytes"
+    assert message["length"] <= 1001
+
+
+def test_deflate_params_and_previews() -> None:
+    assert parse_deflate_params(None) is None
+    assert parse_deflate_params("x-other") is None
+    p = parse_deflate_params(
+        "permessage-deflate; server_no_context_takeover; client_max_window_bits=12"
+    )
+    assert p is not None and p.server_no_context_takeover and not p.client_no_context_takeover
+    assert text_preview("é".encode() * 40, complete=True) == ("é" * 32, True)
+    assert text_preview(b"\xff", complete=True) == ("ff", False)
