@@ -10,6 +10,7 @@ and on pop the teardown functions (reverse) and signals. Each step is published 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import sys
@@ -147,7 +148,19 @@ class App(Scaffold):
         self.config["PERMANENT_SESSION_LIFETIME"] = value
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Hooks and views are called through this; coroutine functions need asgiref."""
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
         return func
+
+    def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            from asgiref.sync import async_to_sync as asgiref_async_to_sync
+        except ImportError:
+            raise RuntimeError(
+                "Install Flask with the 'async' extra in order to use async views."
+            ) from None
+        return asgiref_async_to_sync(func)  # type: ignore[no-any-return]
 
     # --- observation ------------------------------------------------------------------------
 

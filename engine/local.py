@@ -204,17 +204,19 @@ class LocalStack(Generic[T]):
     @property
     def top(self) -> T | None:
         """The topmost item, or None if the stack is empty."""
-        try:
-            return self._local.stack[-1]
-        except (AttributeError, IndexError):
+        # Read on every proxy access: straight to the storage dict, no __getattr__ detour.
+        local = self._local
+        storage = local.__storage__.get(local.__ident_func__())
+        if storage is None:
             return None
+        stack = storage.get("stack")
+        return stack[-1] if stack else None
 
     def depth(self) -> int:
         """How many items the current ident has on this stack."""
-        try:
-            return len(self._local.stack)
-        except AttributeError:
-            return 0
+        local = self._local
+        storage = local.__storage__.get(local.__ident_func__())
+        return len(storage.get("stack", ())) if storage is not None else 0
 
 
 def _forward(op: Callable[..., Any]) -> Callable[..., Any]:

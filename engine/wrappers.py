@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request as _Request
 from werkzeug.wrappers import Response as _Response
@@ -32,10 +32,59 @@ class Request(_Request):
     view_args: dict[str, Any] | None = None
     routing_exception: HTTPException | None = None
 
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+
+    # The three limits: a per-request override (Flask 3.1), else the app's config.
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
+        if self._max_content_length is not None:
+            return self._max_content_length
         top = _app_ctx_stack.top
-        return top.app.config["MAX_CONTENT_LENGTH"] if top is not None else None
+        if top is None:
+            return super().max_content_length
+        return top.app.config["MAX_CONTENT_LENGTH"]  # type: ignore[no-any-return]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        top = _app_ctx_stack.top
+        if top is None:
+            return super().max_form_memory_size
+        return top.app.config["MAX_FORM_MEMORY_SIZE"]  # type: ignore[no-any-return]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:  # type: ignore[override]
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        top = _app_ctx_stack.top
+        if top is None:
+            return super().max_form_parts
+        return top.app.config["MAX_FORM_PARTS"]  # type: ignore[no-any-return]
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        # Outside debug mode the decoder's message stays private: a plain 400, as Flask.
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as ebr:
+            top = _app_ctx_stack.top
+            if top is not None and top.app.debug:
+                raise
+            raise BadRequest() from ebr
 
     @property
     def endpoint(self) -> str | None:

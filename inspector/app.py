@@ -93,6 +93,10 @@ def run(argv: Sequence[str]) -> int:
         engine.start()
         window = MainWindow(engine, cap=cap, persist=persist)
 
+    from .gcpolicy import GcPolicy
+
+    gc_policy = GcPolicy(window.bridge, window).install()
+
     if args.exit_when_shown:
 
         class _Shown(QObject):
@@ -119,6 +123,7 @@ def run(argv: Sequence[str]) -> int:
     try:
         return int(qapp.exec())
     finally:
+        gc_policy.uninstall()
         window.shutdown()
         if engine is not None:
             engine.stop()

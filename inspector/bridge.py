@@ -40,7 +40,7 @@ class EventBridge(QObject):
         parent: QObject | None = None,
         *,
         interval_ms: int = 33,
-        budget_ms: float = 20.0,
+        budget_ms: float = 15.0,
         max_pending: int = 2_000_000,
     ) -> None:
         super().__init__(parent)
@@ -49,7 +49,7 @@ class EventBridge(QObject):
         self._max_pending = max_pending  # past this the oldest pending events are dropped
         self._dropped = 0  # dropped since the last flush, reported then
         self._budget_s = budget_ms / 1000.0  # time a flush's consumers may take
-        self._batch_limit = 5_000  # events per flush; adapts to the consumers' speed
+        self._batch_limit = 1_000  # events per flush; adapts to the consumers' speed
         self._subscriptions: list[_Subscription] = []  # undone by detach()
         self.delivered = 0  # total events emitted, for the status bar and benchmarks
         self._timer = QTimer(self)  # drains on the GUI thread

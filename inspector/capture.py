@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
+import functools
 import gzip
 import http
 import json
@@ -229,19 +231,73 @@ def _parse_event(index: int, obj: Any) -> Event:
     if missing:
         raise CaptureError(f"{where} lacks {', '.join(missing)}")
     kind = obj["kind"]
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise CaptureError(f"{where} has unknown kind {kind!r}")
     for key in ("seq", "t_ns", "thread"):
         if not _is_int(obj[key]):
             raise CaptureError(f"{where} ({kind}): {key} must be an integer")
     if obj["request_id"] is not None and not _is_int(obj["request_id"]):
         raise CaptureError(f"{where} ({kind}): request_id must be an integer or null")
-    if not isinstance(obj["depth"], dict):
-        raise CaptureError(f"{where} ({kind}): depth must be an object")
+    depth = obj["depth"]
+    if not isinstance(depth, dict) or not all(_is_int(v) for v in depth.values()):
+        raise CaptureError(f"{where} ({kind}): depth must be an object of integers")
+    for key in ("name", "blueprint"):
+        if obj[key] is not None and not isinstance(obj[key], str):
+            raise CaptureError(f"{where} ({kind}): {key} must be a string or null")
+    problem = _field_problem(EVENT_TYPES[kind], obj)
+    if problem:
+        raise CaptureError(f"{where} ({kind}): {problem}")
     try:
         return event_from_json(obj)
     except (KeyError, TypeError, ValueError) as exc:
         raise CaptureError(f"{where} ({kind}) is malformed: {exc}") from None
+
+
+_SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "str": (str,),
+    "bool": (bool,),
+    "float": (int, float),
+}
+
+
+@functools.cache
+def _field_checks(cls: type[Event]) -> tuple[tuple[str, tuple[type, ...] | None, bool], ...]:
+    """(field, accepted types or None for any, None allowed) from the class's annotations."""
+    hints = {f.name: f.type for f in dataclasses.fields(cls)}
+    out = []
+    for name in cls._extra_fields:
+        text = str(hints.get(name, "Any")).replace(" ", "")
+        parts = text.split("|")
+        optional = "None" in parts
+        parts = [p for p in parts if p != "None"]
+        types: tuple[type, ...] | None = None
+        if len(parts) == 1 and parts[0] in _SIMPLE_TYPES:
+            types = _SIMPLE_TYPES[parts[0]]
+        elif len(parts) == 1 and parts[0].startswith("list["):
+            types = (list,)
+        out.append((name, types, optional))
+    return tuple(out)
+
+
+def _field_problem(cls: type[Event], obj: dict[str, Any]) -> str | None:
+    """Why ``obj`` cannot be an event of ``cls`` (missing or mistyped fields), or None."""
+    # The WebSocket views compute with every non-optional ws_* field, so those must be there;
+    # elsewhere a null is tolerated (shown as such) rather than refusing a whole capture.
+    strict = cls.kind.startswith("ws_")
+    for name, types, optional in _field_checks(cls):
+        value = obj.get(name)
+        if value is None:
+            if strict and not optional and types is not None:
+                return f"{name} is missing"
+            continue
+        if types is None:
+            continue  # a summary: any JSON value
+        if bool not in types and isinstance(value, bool):
+            return f"{name} must be {types[0].__name__}, not bool"
+        if not isinstance(value, types):
+            return f"{name} must be {types[0].__name__}, not {type(value).__name__}"
+    return None
 
 
 def _parse_exchange(index: int, obj: Any) -> dict[str, Any]:
@@ -386,9 +442,7 @@ def _entry(ex: Mapping[str, Any]) -> dict[str, Any]:
         "httpVersion": "HTTP/1.1",
         "cookies": _request_cookies(req_headers),
         "headers": _headers(req_headers),
-        "queryString": [
-            {"name": k, "value": v} for k, v in parse_qsl(urlsplit(url).query, True)
-        ],
+        "queryString": [{"name": k, "value": v} for k, v in parse_qsl(urlsplit(url).query, True)],
         "headersSize": -1,  # -1: not known (we see parsed headers, not the raw block)
         "bodySize": len(req_body),
     }
@@ -540,6 +594,28 @@ def _ws_entry(hs: Event, conn: Mapping[str, Any], to_epoch: Any) -> dict[str, An
     )
 
 
+def _offset_from_data(
+    events: Sequence[Event], exchanges: Sequence[Mapping[str, Any]]
+) -> int | None:
+    """``epoch_ns - monotonic_ns`` as the recording itself tells it, or None.
+
+    An exchange's wall-clock start and its request's first event are the same moment give or
+    take the time to reach the server; the median over all requests is robust to outliers.
+    Right even for a capture recorded in another process, where the current clock is not.
+    """
+    first_event: dict[int, int] = {}
+    for ev in events:
+        rid = ev.request_id
+        if rid is not None and rid not in first_event:
+            first_event[rid] = ev.t_ns
+    estimates = sorted(
+        int(float(ex["started"]) * 1e9) - first_event[ex["request_id"]]
+        for ex in exchanges
+        if ex.get("request_id") in first_event and ex.get("started")
+    )
+    return estimates[len(estimates) // 2] if estimates else None
+
+
 def har_document(
     events: Sequence[Event],
     exchanges: Sequence[Mapping[str, Any]],
@@ -547,6 +623,8 @@ def har_document(
     clock_offset_ns: int | None = None,
 ) -> dict[str, Any]:
     """The HAR 1.2 ``{"log": ...}`` object for a session (see ``export_har``)."""
+    if clock_offset_ns is None:
+        clock_offset_ns = _offset_from_data(events, exchanges)
     if clock_offset_ns is None:
         clock_offset_ns = time.time_ns() - time.monotonic_ns()
 
@@ -577,6 +655,7 @@ def har_document(
         "log": {
             "version": "1.2",
             "creator": {"name": "ctxscope", "version": _version()},
+            "pages": [],  # optional in HAR 1.2; some viewers expect the list anyway
             "entries": entries,
         }
     }
@@ -601,7 +680,8 @@ def export_har(
     """Write a HAR 1.2 file that Chrome DevTools imports, WebSocket messages included.
 
     ``clock_offset_ns`` (``epoch_ns - monotonic_ns``) maps event times to wall-clock times; pass
-    ``Capture.clock_offset_ns`` when exporting a capture read from disk.
+    ``Capture.clock_offset_ns`` when exporting a capture read from disk. Without it the offset is
+    estimated from the exchanges and their requests' events, else the current process's clock.
     """
     doc = har_document(events, exchanges, clock_offset_ns=clock_offset_ns)
     data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")

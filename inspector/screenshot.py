@@ -102,6 +102,7 @@ class Director:
             self.w.tabs.setCurrentIndex(self._tab_index(tab))
         self.w.resize(1400, 900)
         self.settle(120)
+        self.w.throttle.release()
         QCoreApplication.processEvents()
         path = os.path.join(self.out_dir, name)
         if not self.w.grab().save(path):

@@ -48,9 +48,7 @@ def _merge(old: list[Any], labels: list[Any]) -> list[Any]:
 class ThreadsState(QObject):
     """``{ident: {"app": [...], "request": [...]}}`` plus which request each thread serves."""
 
-    changed = Signal()  # the set of threads or a stack changed
-    pushed = Signal(object, str, int)  # ident, "app"/"request", new depth (grew)
-    popped = Signal(object, str, int)  # ident, "app"/"request", new depth (shrank)
+    changed = Signal()  # the set of threads or a stack changed (at most once per batch)
 
     def __init__(self, snapshot: Callable[[], dict[int, Stacks]] | None = None, parent: Any = None):
         super().__init__(parent)
@@ -80,6 +78,7 @@ class ThreadsState(QObject):
     def ingest(self, events: list[Event]) -> None:
         """Apply the stack changes in a batch of events."""
         touched = False
+        threads = self._stacks
         for ev in events:
             kind = ev.kind
             if kind != "local_set" and kind != "local_released" and kind != "local_deleted":
@@ -89,26 +88,19 @@ class ThreadsState(QObject):
             if which is None:
                 continue
             ident = d["ident"]
-            stacks = self._stacks.get(ident)
-            before = len(stacks[which]) if stacks else 0
+            stacks = threads.get(ident)
             if kind == "local_set":
                 value = d["value"] if isinstance(d["value"], list) else [d["value"]]
                 if stacks is None:
-                    stacks = self._stacks[ident] = {"app": [], "request": []}
+                    stacks = threads[ident] = {"app": [], "request": []}
                 stacks[which] = _merge(stacks[which], value)
                 if ev.request_id is not None:
                     self._request_of[ident] = ev.request_id
-            else:
-                if stacks is not None:
-                    stacks[which] = []
-                    if not stacks["app"] and not stacks["request"]:
-                        del self._stacks[ident]
-                        self._request_of.pop(ident, None)
-            after = len(stacks[which]) if stacks else 0
-            if after > before:
-                self.pushed.emit(ident, which, after)
-            elif after < before:
-                self.popped.emit(ident, which, after)
+            elif stacks is not None:
+                stacks[which] = []
+                if not stacks["app"] and not stacks["request"]:
+                    del threads[ident]
+                    self._request_of.pop(ident, None)
             touched = True
         if touched:
             self.changed.emit()
@@ -121,13 +113,6 @@ class ThreadsState(QObject):
         if snap == self._stacks:
             return False
         for ident, stacks in snap.items():
-            old = self._stacks.get(ident, {"app": [], "request": []})
-            for which in ("app", "request"):
-                a, b = len(old.get(which, ())), len(stacks.get(which, ()))
-                if b > a:
-                    self.pushed.emit(ident, which, b)
-                elif b < a:
-                    self.popped.emit(ident, which, b)
             top = (stacks.get("request") or stacks.get("app") or [None])[-1]
             if isinstance(top, dict) and top.get("request_id") is not None:
                 self._request_of[ident] = top["request_id"]

@@ -50,6 +50,7 @@ from .views.response import ResponseView
 from .views.session import SessionView
 from .views.stepmode import StepModeView
 from .views.threads import ThreadsView
+from .views.throttle import PaintThrottle
 from .views.timeline import TimelineView
 
 __all__ = ["MainWindow", "app_icon"]
@@ -127,6 +128,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title or "ctxscope")
         self.resize(1400, 900)
 
+        self.throttle = PaintThrottle(
+            [
+                # viewports: they paint their own background, so a repaint stays inside them
+                self.timeline.events_view.viewport(),
+                self.timeline.requests_view.viewport(),
+                self.session_view.table.viewport(),
+                self.threads_view,
+                self.ws_tab,
+            ],
+            parent=self,
+        )
         self.bridge.eventsReady.connect(self.ingest)
         self.bridge.backlogDropped.connect(
             lambda n: self.show_message(f"window fell behind: {n} events dropped")
@@ -185,6 +197,8 @@ class MainWindow(QMainWindow):
 
         self.server_label = QLabel()  # where the engine listens
         self.events_label = QLabel()  # event counters
+        self.events_label.setMinimumWidth(260)  # a changing count must not relayout the bar
+        self.events_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.statusBar().addPermanentWidget(self.events_label)
         self.statusBar().addPermanentWidget(self.server_label)
 
@@ -284,6 +298,7 @@ class MainWindow(QMainWindow):
                                 f"{type(exc).__name__}: {exc}")
         if self._pending_match:
             self._match_exchanges()
+        self.throttle.poke()
 
     def load_events(self, events: list[Event]) -> None:
         """Replay recorded events (a capture) through the same bridge, in budgeted batches."""

@@ -51,6 +51,8 @@ def _framework(mod: Any, app_class: Any, signals: Any, sessions: Any) -> SimpleN
         url_for=mod.url_for,
         after_this_request=mod.after_this_request,
         stream_with_context=mod.stream_with_context,
+        flash=mod.flash,
+        get_flashed_messages=mod.get_flashed_messages,
         signals=signals,
         sessions=sessions,
     )
@@ -112,6 +114,10 @@ class MidError(AppError):
 
 class LeafError(MidError):
     """No handler of its own: found through the MRO."""
+
+
+class HandlerRaises(Exception):
+    """Its handler raises in turn: the second error becomes a 500."""
 
 
 class FrozenDatetime(datetime):
@@ -227,7 +233,7 @@ def build(
         log.append(f"errorhandler app HTTPException {e.code}")
         if e.code == 405:
             return e  # an HTTPException is a WSGI app: its own response, with Allow
-        return f"app http {e.code}", e.code
+        return f"app http {e.code}: {e.description}", e.code
 
     @app.errorhandler(AppError)
     def app_error(e: AppError) -> Any:
@@ -319,6 +325,85 @@ def build(
     def abort_response() -> Any:
         log.append("view abort_response")
         fw.abort(fw.Response("custom abort", 401, {"WWW-Authenticate": "Basic"}))
+
+    @app.route("/json-in", methods=["POST"])
+    def json_in() -> Any:
+        log.append("view json_in")
+        return {"got": request.get_json()}
+
+    @app.route("/form-in", methods=["POST"])
+    def form_in() -> Any:
+        log.append("view form_in")
+        return {"form": request.form.to_dict(), "files": sorted(request.files)}
+
+    @app.route("/limited", methods=["POST"])
+    def limited() -> Any:
+        log.append("view limited")
+        request.max_content_length = 10  # per request, new in Flask 3.1
+        return {"form": request.form.to_dict()}
+
+    @app.route("/flash")
+    def do_flash() -> Any:
+        log.append("view flash")
+        fw.flash("saved")
+        fw.flash("careful", "warning")
+        return "flashed"
+
+    @app.route("/flashes")
+    def flashes() -> Any:
+        log.append("view flashes")
+        return {"all": fw.get_flashed_messages(with_categories=True)}
+
+    @app.route("/types")
+    def types() -> Any:
+        log.append("view types")
+        import dataclasses
+        import decimal
+        import uuid
+        from datetime import date
+
+        @dataclasses.dataclass
+        class Point:
+            x: int
+            y: int
+
+        return fw.jsonify(
+            when=date(2024, 2, 29),
+            at=datetime(2024, 2, 29, 12, 30, tzinfo=UTC),
+            price=decimal.Decimal("10.50"),
+            id=uuid.UUID(int=255),
+            point=Point(1, 2),
+            text="é<b>",
+        )
+
+    @app.route("/handler-raises")
+    def handler_raises() -> Any:
+        log.append("view handler_raises")
+        raise HandlerRaises("first")
+
+    @app.errorhandler(HandlerRaises)
+    def raising_handler(e: HandlerRaises) -> Any:
+        log.append("errorhandler raising_handler")
+        raise RuntimeError("handler failed too")
+
+    @app.route("/defaults/", defaults={"page": 1}, strict_slashes=False)
+    @app.route("/defaults/<int:page>")
+    def defaults(page: int) -> Any:
+        log.append(f"view defaults {page}")
+        return fw.url_for("defaults", page=page, _anchor="top b", q="x y")
+
+    app.add_url_rule("/old", "old", redirect_to="/parent/")
+
+    @app.route("/once-then-raise")
+    def once_then_raise() -> Any:
+        log.append("view once_then_raise")
+
+        @fw.after_this_request
+        def still_runs(response: Any) -> Any:
+            log.append(f"after_this_request {response.status_code}")
+            return response
+
+        raise LeafError("after registering")
 
     @app.route("/post-only", methods=["POST"])
     def post_only() -> Any:
@@ -429,6 +514,19 @@ def build(
 
         return f"page in {g.lang}"
 
+    @child.route("/urls")
+    def urls() -> Any:
+        log.append("view urls")
+        return fw.jsonify(
+            relative=fw.url_for(".page", lang="it"),
+            absolute=fw.url_for("parent.child.page", lang="en", _external=True),
+            scheme=fw.url_for(".urls", _scheme="https", _external=True),
+            method=fw.url_for("post_only", _method="POST"),
+            endpoint=request.endpoint,
+            blueprint=request.blueprint,
+            blueprints=request.blueprints,
+        )
+
     @child.route("/mid")
     def mid() -> Any:
         log.append("view mid")
@@ -506,3 +604,289 @@ def session_cookie(headers: list[tuple[str, str]]) -> str | None:
             return value.split(";", 1)[0].split("=", 1)[1]
     return None
 
+
+# --- small apps for single behaviours -----------------------------------------------------------
+
+
+def build_exception_handler_only(fw: SimpleNamespace, log: list[str]) -> Any:
+    """Only a handler for Exception: it also takes HTTP errors, but never routing redirects."""
+    app = fw.Flask("small")
+    app.config["SECRET_KEY"] = "k"
+
+    @app.errorhandler(Exception)
+    def any_exc(e: Exception) -> Any:
+        log.append(f"any {type(e).__name__}")
+        return f"any {type(e).__name__}", getattr(e, "code", None) or 500
+
+    @app.route("/slash/")
+    def slash() -> Any:
+        return "s"
+
+    @app.route("/a")
+    def a() -> Any:
+        fw.abort(404, description="custom desc")
+
+    @app.route("/b")
+    def b() -> Any:
+        raise KeyError("k")
+
+    @app.route("/vary")
+    def vary() -> Any:
+        return "v"
+
+    @app.after_request
+    def touch(response: Any) -> Any:
+        fw.session.get("x")  # reached only here: still "Vary: Cookie"
+        return response
+
+    return app
+
+
+def build_trap_http(fw: SimpleNamespace, log: list[str]) -> Any:
+    """TRAP_HTTP_EXCEPTIONS: HTTP errors go the unhandled-exception way (500)."""
+    app = fw.Flask("small")
+    app.config.update(TRAP_HTTP_EXCEPTIONS=True, PROPAGATE_EXCEPTIONS=False)
+    app.logger.disabled = True
+
+    @app.errorhandler(500)
+    def e500(e: Any) -> Any:
+        log.append(f"500 {type(e.original_exception).__name__}")
+        return "500 handler", 500
+
+    @app.route("/a")
+    def a() -> Any:
+        fw.abort(403)
+
+    return app
+
+
+def build_testing(fw: SimpleNamespace, log: list[str]) -> Any:
+    """TESTING on: errors propagate to the caller; bad return values; aborting preprocessors."""
+    app = fw.Flask("small")
+    app.config["TESTING"] = True
+
+    @app.teardown_request
+    def down(exc: BaseException | None) -> None:
+        log.append(f"teardown {exc!r}")
+
+    @app.route("/")
+    def index() -> Any:
+        raise ZeroDivisionError("z")
+
+    @app.route("/bad")
+    def bad() -> Any:
+        return 42
+
+    @app.route("/uvp/<int:x>")
+    def uvp(x: int) -> Any:
+        return str(x)
+
+    @app.url_value_preprocessor
+    def pre(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and values.get("x") == 7:
+            fw.abort(418)
+
+    return app
+
+
+def build_teardown_raises(fw: SimpleNamespace, log: list[str]) -> Any:
+    """A teardown function that raises: the error leaves wsgi_app, contexts still pop."""
+    app = fw.Flask("small")
+
+    @app.teardown_request
+    def down(exc: BaseException | None) -> None:
+        log.append("teardown raising")
+        raise ValueError("td")
+
+    @app.teardown_appcontext
+    def down_app(exc: BaseException | None) -> None:
+        log.append(f"teardown_app {exc!r}")
+
+    @app.route("/")
+    def index() -> Any:
+        return "i"
+
+    for signal_name in SIGNALS:
+        _connect(app, getattr(fw.signals, signal_name), signal_name, log)
+    return app
+
+
+def build_async_view(fw: SimpleNamespace, log: list[str]) -> Any:
+    """An ``async def`` view without asgiref installed."""
+    app = fw.Flask("small")
+    app.logger.disabled = True
+
+    @app.route("/")
+    async def index() -> Any:
+        return "async"
+
+    _connect(app, fw.signals.got_request_exception, "got_request_exception", log)
+    return app
+
+
+def build_script_root(fw: SimpleNamespace, log: list[str]) -> Any:
+    """Mounted under a SCRIPT_NAME with APPLICATION_ROOT: URLs and the cookie path follow."""
+    app = fw.Flask("small")
+    app.config.update(SECRET_KEY="k", APPLICATION_ROOT="/pre")
+
+    @app.route("/")
+    def index() -> Any:
+        fw.session["a"] = 1
+        return fw.jsonify(
+            u=fw.url_for("index"),
+            ext=fw.url_for("index", _external=True),
+            root=fw.request.url_root,
+            full=fw.request.full_path,
+        )
+
+    return app
+
+
+def build_blueprint_features(fw: SimpleNamespace, log: list[str]) -> Any:
+    """url_defaults, app-wide hooks from a blueprint, one blueprint registered twice."""
+    app = fw.Flask("small")
+    app.config["SECRET_KEY"] = "k"
+    app.logger.disabled = True  # /bp/d fails to build its URL on both sides, as expected
+    bp = fw.Blueprint("bp", "small", url_prefix="/bp", url_defaults={"lang": "en"})
+
+    @bp.url_defaults
+    def add_lang(endpoint: str, values: dict[str, Any]) -> None:
+        log.append(f"url_defaults {endpoint} {sorted(values)}")
+        values.setdefault("lang", "xx")
+
+    @bp.url_value_preprocessor
+    def pull(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        log.append(f"uvp {endpoint} {values}")
+
+    @bp.before_app_request
+    def before_app() -> None:
+        log.append("before_app_request")
+
+    @bp.after_app_request
+    def after_app(response: Any) -> Any:
+        log.append("after_app_request")
+        return response
+
+    @bp.teardown_app_request
+    def teardown_app(exc: BaseException | None) -> None:
+        log.append("teardown_app_request")
+
+    @bp.app_errorhandler(418)
+    def teapot(e: Any) -> Any:
+        return "teapot", 418
+
+    @bp.route("/<lang>/x")
+    def x(lang: str) -> Any:
+        return fw.jsonify(
+            lang=lang,
+            u=fw.url_for(".x"),
+            u2=fw.url_for("bp.x", lang="de"),
+            va=fw.request.view_args,
+            bps=fw.request.blueprints,
+        )
+
+    @bp.route("/d")
+    def d(lang: str) -> Any:
+        return fw.jsonify(lang=lang, u=fw.url_for(".d"))
+
+    def mv() -> Any:
+        return fw.request.method
+
+    mv.methods = ["PUT", "PATCH"]  # type: ignore[attr-defined]
+    app.add_url_rule("/mv", view_func=mv)
+
+    @app.route("/t")
+    def t() -> Any:
+        fw.abort(418)
+
+    app.register_blueprint(bp)
+    app.register_blueprint(bp, name="bp2", url_prefix="/two")
+    return app
+
+
+def build_random(fw: SimpleNamespace, log: list[str], spec: dict[str, Any]) -> Any:
+    """An app shaped by ``spec`` (hook counts per level, who raises or returns early).
+
+    ``spec``: ``hooks`` {level: {kind: count}}, ``short`` / ``raise_before`` / ``raise_after``
+    (a hook tag or None), ``view`` ("ok", "mid", "value", "abort404", "abort409"),
+    ``handlers`` (subset of {"app_mid", "parent_http", "app_500", "child_404"}).
+    """
+    app = fw.Flask("randomapp")
+    app.config.update(SECRET_KEY="k", PROPAGATE_EXCEPTIONS=False)
+    app.logger.disabled = True
+    parent = fw.Blueprint("parent", "randomapp", url_prefix="/p")
+    child = fw.Blueprint("child", "randomapp", url_prefix="/c")
+    targets = {"app": app, "parent": parent, "child": child}
+    for level, kinds in spec["hooks"].items():
+        target = targets[level]
+        for kind, count in kinds.items():
+            for n in range(count):
+                tag = f"{kind}:{level}#{n}"
+                _add_random_hook(fw, log, app, target, kind, tag, spec)
+    handlers = spec["handlers"]
+    if "app_mid" in handlers:
+        app.register_error_handler(MidError, lambda e: (log.append("h app_mid"), ("mid", 400))[1])
+    if "parent_http" in handlers:
+        parent.register_error_handler(
+            HTTPException, lambda e: (log.append(f"h parent_http {e.code}"), ("ph", e.code))[1]
+        )
+    if "app_500" in handlers:
+        app.register_error_handler(500, lambda e: (log.append("h app_500"), ("500!", 500))[1])
+    if "child_404" in handlers:
+        child.register_error_handler(404, lambda e: (log.append("h child_404"), ("c404", 404))[1])
+
+    @child.route("/v")
+    def view() -> Any:
+        log.append("view")
+        fw.session["seen"] = fw.session.get("seen", 0) + 1
+        what = spec["view"]
+        if what == "mid":
+            raise LeafError("view")
+        if what == "value":
+            raise ValueError("view")
+        if what.startswith("abort"):
+            fw.abort(int(what[5:]))
+        return "ok"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    for signal_name in SIGNALS:
+        _connect(app, getattr(fw.signals, signal_name), signal_name, log)
+    return app
+
+
+def _add_random_hook(
+    fw: SimpleNamespace,
+    log: list[str],
+    app: Any,
+    target: Any,
+    kind: str,
+    tag: str,
+    spec: dict[str, Any],
+) -> None:
+    if kind == "before":
+
+        def before() -> Any:
+            log.append(tag)
+            if spec["short"] == tag:
+                return "short", 203
+            if spec["raise_before"] == tag:
+                raise MidError(tag)
+            return None
+
+        target.before_request(before)
+    elif kind == "after":
+
+        def after(response: Any) -> Any:
+            log.append(f"{tag} {response.status_code}")
+            if spec["raise_after"] == tag:
+                raise ValueError(tag)
+            return response
+
+        target.after_request(after)
+    elif kind == "teardown":
+        target.teardown_request(lambda exc: log.append(f"{tag} {exc!r}"))
+    elif kind == "uvp":
+        target.url_value_preprocessor(lambda endpoint, values: log.append(tag))
+    elif kind == "teardown_app":
+        app.teardown_appcontext(lambda exc: log.append(f"{tag} {exc!r}"))

@@ -33,7 +33,7 @@ class Fetch:
             response = conn.getresponse()
             self.body = response.read()
             self.status = response.status
-        except BaseException as e:  # noqa: BLE001 - reported to the test
+        except BaseException as e:
             self.error = e
         finally:
             conn.close()
@@ -95,6 +95,8 @@ def test_pause_step_resume(served: tuple[App, Server, list[Event]]) -> None:
     (step,) = _wait(app.breakpoints.paused)
     assert step.event.kind == "before_request"
     request_id, thread = step.request_id, step.thread
+    # The hold is registered just before the "paused" event is published: wait for both.
+    _wait(lambda: _for(events, request_id)[-1:] == ["paused"])
     time.sleep(0.1)
     assert fetch.status is None  # the response has not arrived: the thread is held
     # The held thread's contexts can be listed from here.
@@ -111,6 +113,7 @@ def test_pause_step_resume(served: tuple[App, Server, list[Event]]) -> None:
     assert app.breakpoints.step(thread)
     (step2,) = _wait(lambda: [s for s in app.breakpoints.paused() if s.event.seq > step.event.seq])
     assert step2.event.kind == "view"
+    _wait(lambda: _for(events, request_id)[-1:] == ["paused"])
     assert _for(events, request_id)[before:] == ["resumed", "view", "paused"]
     resumed = [e for e in events if e.kind == "resumed"][-1]
     assert resumed.how == "step"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from websockets.sync.client import connect
 
 from engine.demo import create_app
-from engine.events import Event
+from engine.events import Event, event_from_json
 from engine.serving import Server
 from inspector.capture import (
     FORMAT,
@@ -83,9 +83,7 @@ def recorded() -> tuple[list[Event], list[dict[str, Any]]]:
             ),
             _exchange(server, "GET", "/missing-page"),
         ]
-        with connect(
-            f"ws://127.0.0.1:{server.port}/ws/echo", proxy=None, compression=None
-        ) as ws:
+        with connect(f"ws://127.0.0.1:{server.port}/ws/echo", proxy=None, compression=None) as ws:
             greeting = ws.recv()
             ws.send("Hello")
             assert ws.recv() == "Hello"
@@ -185,6 +183,14 @@ def test_bad_files_are_one_clear_error(recorded, tmp_path: Path) -> None:  # typ
     assert "event #0 lacks seq" in _load_error(_write(tmp_path, no_seq))
     bad_seq = {**doc, "events": [{**doc["events"][0], "seq": "one"}]}
     assert "seq must be an integer" in _load_error(_write(tmp_path, bad_seq))
+    frame = next(e for e in doc["events"] if e["kind"] == "request_ctx_pushed")
+    bad_field = {**doc, "events": [{**frame, "path": 5}]}
+    assert "path must be str, not int" in _load_error(_write(tmp_path, bad_field))
+    ws_frame = next(e.to_json() for e in events if e.kind == "ws_frame")
+    no_field = {**doc, "events": [{k: v for k, v in ws_frame.items() if k != "length"}]}
+    assert "event #0 (ws_frame): length is missing" in _load_error(_write(tmp_path, no_field))
+    bool_len = {**doc, "events": [{**ws_frame, "length": True}]}
+    assert "length must be int, not bool" in _load_error(_write(tmp_path, bool_len))
     bad_body = {**doc, "exchanges": [{**doc["exchanges"][0], "response_body": "!!!"}]}
     assert "response_body is not valid base64" in _load_error(_write(tmp_path, bad_body))
     bad_headers = {**doc, "exchanges": [{**doc["exchanges"][0], "request_headers": [["a"]]}]}
@@ -207,7 +213,9 @@ def test_save_errors_leave_nothing_behind(recorded, tmp_path: Path) -> None:  # 
     assert [p.name for p in tmp_path.iterdir()] == ["keep.json"]  # no temp file left
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=300))
 def test_random_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
     p = tmp_path / "fuzz.json"
@@ -220,15 +228,26 @@ def test_random_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=20,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=10,
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(event=st.dictionaries(st.sampled_from(
-    ["seq", "t_ns", "thread", "request_id", "kind", "name", "blueprint", "depth", "path"]
-), _json, max_size=9), exchange=st.dictionaries(st.text(max_size=12), _json, max_size=6))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    event=st.dictionaries(
+        st.sampled_from(
+            ["seq", "t_ns", "thread", "request_id", "kind", "name", "blueprint", "depth", "path"]
+        ),
+        _json,
+        max_size=9,
+    ),
+    exchange=st.dictionaries(st.text(max_size=12), _json, max_size=6),
+)
 def test_random_structures_never_crash(tmp_path: Path, event: dict, exchange: dict) -> None:  # type: ignore[type-arg]
     p = tmp_path / "fuzz.json"
     doc = {"format": FORMAT, "version": 1, "events": [event], "exchanges": [exchange]}
@@ -261,17 +280,50 @@ def _validate_har(doc: dict) -> list[dict]:  # type: ignore[type-arg]
     _check(log["creator"], {"name": _STR, "version": _STR}, "log.creator")
     for i, e in enumerate(log["entries"]):
         w = f"entries[{i}]"
-        _check(e, {"startedDateTime": _STR, "time": _NUM, "request": dict, "response": dict,
-                   "cache": dict, "timings": dict}, w)
+        _check(
+            e,
+            {
+                "startedDateTime": _STR,
+                "time": _NUM,
+                "request": dict,
+                "response": dict,
+                "cache": dict,
+                "timings": dict,
+            },
+            w,
+        )
         assert datetime.fromisoformat(e["startedDateTime"].replace("Z", "+00:00")).tzinfo
         assert e["time"] >= 0
         req, resp = e["request"], e["response"]
-        _check(req, {"method": _STR, "url": _STR, "httpVersion": _STR, "cookies": list,
-                     "headers": list, "queryString": list, "headersSize": int, "bodySize": int},
-               f"{w}.request")
-        _check(resp, {"status": int, "statusText": _STR, "httpVersion": _STR, "cookies": list,
-                      "headers": list, "content": dict, "redirectURL": _STR, "headersSize": int,
-                      "bodySize": int}, f"{w}.response")
+        _check(
+            req,
+            {
+                "method": _STR,
+                "url": _STR,
+                "httpVersion": _STR,
+                "cookies": list,
+                "headers": list,
+                "queryString": list,
+                "headersSize": int,
+                "bodySize": int,
+            },
+            f"{w}.request",
+        )
+        _check(
+            resp,
+            {
+                "status": int,
+                "statusText": _STR,
+                "httpVersion": _STR,
+                "cookies": list,
+                "headers": list,
+                "content": dict,
+                "redirectURL": _STR,
+                "headersSize": int,
+                "bodySize": int,
+            },
+            f"{w}.response",
+        )
         for part in (req, resp):
             for h in part["headers"] + part["cookies"] + part.get("queryString", []):
                 _check(h, {"name": _STR, "value": _STR}, f"{w} header/cookie")
@@ -301,7 +353,8 @@ def test_har_export(recorded, tmp_path: Path) -> None:  # type: ignore[no-untype
     login = next(e for e in entries if e["request"]["url"].endswith("/login"))
     assert login["request"]["method"] == "POST"
     assert login["request"]["postData"]["params"] == [
-        {"name": "user", "value": "alice"}, {"name": "password", "value": "x"},
+        {"name": "user", "value": "alice"},
+        {"name": "password", "value": "x"},
     ]
     assert login["response"]["status"] == exchanges[1]["status"]
     if exchanges[1]["status"] in (301, 302, 303):
@@ -312,10 +365,12 @@ def test_har_export(recorded, tmp_path: Path) -> None:  # type: ignore[no-untype
         assert login["response"]["cookies"][0]["httpOnly"] is True
     echo = next(e for e in entries if "/api/echo" in e["request"]["url"])
     assert echo["request"]["queryString"] == [
-        {"name": "x", "value": "1"}, {"name": "y", "value": "é"},
+        {"name": "x", "value": "1"},
+        {"name": "y", "value": "é"},
     ]
     assert echo["request"]["cookies"] == [
-        {"name": "session", "value": "abc"}, {"name": "theme", "value": "dark"},
+        {"name": "session", "value": "abc"},
+        {"name": "theme", "value": "dark"},
     ]
     missing = next(e for e in entries if e["request"]["url"].endswith("/missing-page"))
     assert (missing["response"]["status"], missing["response"]["statusText"]) == (404, "Not Found")
@@ -326,12 +381,19 @@ def test_har_export(recorded, tmp_path: Path) -> None:  # type: ignore[no-untype
     assert entry["request"]["url"] == f"ws://{entry['request']['url'].split('/')[2]}/ws/echo"
     assert entry["response"]["status"] == 101
     hs = next(e for e in events if e.kind == "ws_handshake")
-    accept = [h["value"] for h in entry["response"]["headers"]
-              if h["name"].lower() == "sec-websocket-accept"]
+    accept = [
+        h["value"]
+        for h in entry["response"]["headers"]
+        if h["name"].lower() == "sec-websocket-accept"
+    ]
     assert accept == [hs.accept]
     msgs = entry["_webSocketMessages"]
     assert [(m["type"], m["opcode"]) for m in msgs] == [
-        ("receive", 1), ("send", 1), ("receive", 1), ("send", 2), ("receive", 2),
+        ("receive", 1),
+        ("send", 1),
+        ("receive", 1),
+        ("send", 2),
+        ("receive", 2),
     ]
     assert msgs[0]["data"].startswith("hello")
     assert msgs[1]["data"] == msgs[2]["data"] == "Hello"
@@ -348,15 +410,32 @@ def test_har_attaches_messages_to_a_recorded_101_exchange(recorded) -> None:  # 
     events, _ = recorded
     hs = next(e for e in events if e.kind == "ws_handshake")
     upgrade = {
-        "request_id": hs.request_id, "method": "GET", "url": "http://127.0.0.1:1/ws/echo",
-        "request_headers": hs.headers, "request_body": b"", "status": 101,
-        "response_headers": [["Upgrade", "websocket"]], "response_body": b"",
-        "started": time.time(), "elapsed_ms": 3.0,
+        "request_id": hs.request_id,
+        "method": "GET",
+        "url": "http://127.0.0.1:1/ws/echo",
+        "request_headers": hs.headers,
+        "request_body": b"",
+        "status": 101,
+        "response_headers": [["Upgrade", "websocket"]],
+        "response_body": b"",
+        "started": time.time(),
+        "elapsed_ms": 3.0,
     }
     entries = _validate_har(har_document(events, [upgrade]))
     assert len(entries) == 1
     assert entries[0]["_resourceType"] == "websocket"
     assert len(entries[0]["_webSocketMessages"]) == 5
+
+
+def test_har_clock_estimated_from_the_recording(recorded) -> None:  # type: ignore[no-untyped-def]
+    events, exchanges = recorded
+    assert all(ex["request_id"] is not None for ex in exchanges)
+    # the same recording as seen from a process whose monotonic clock started 1000 s later
+    shifted = [event_from_json({**e.to_json(), "t_ns": e.t_ns - 10**12}) for e in events]
+    doc = har_document(shifted, exchanges)  # no offset given: estimated from the data
+    ws = next(e for e in _validate_har(doc) if e.get("_resourceType"))
+    now = time.time()
+    assert all(now - 120 < m["time"] <= now + 1 for m in ws["_webSocketMessages"])
 
 
 def test_har_from_loaded_capture_uses_its_clock(recorded, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -346,7 +346,10 @@ def test_app_context_signals_and_events() -> None:
         appcontext_pushed.disconnect(pushed, app)
         appcontext_popped.disconnect(popped, app)
     assert _kinds(events) == [
-        "local_set", "app_ctx_pushed", "appcontext_tearing_down",
-        "local_released", "app_ctx_popped",
+        "local_set",
+        "app_ctx_pushed",
+        "appcontext_tearing_down",
+        "local_released",
+        "app_ctx_popped",
     ]
     assert all(e.request_id is None for e in events)

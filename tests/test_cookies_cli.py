@@ -199,3 +199,13 @@ def test_real_processes_exit_codes(tmp_path: Path) -> None:
         "crack", EXAMPLE, "--wordlist", "-", "--workers", "2", stdin=words.read_bytes()
     )
     assert found.returncode == 0 and found.stdout == "found: aptx4869\n"
+
+
+def test_unprintable_payloads_print_in_both_modes() -> None:
+    token = sign({"s": "\ud800", "n": float("nan"), "i": float("-inf")}, "k")
+    proc = run_process("decode", f"na\u00efve={token}", "--secret", "k")
+    assert proc.returncode == 0 and "\\ud800" in proc.stdout, proc.stderr
+    proc = run_process("decode", token, "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 0 and doc["payload"] == {"s": "\ud800", "n": "NaN", "i": "-Infinity"}
+    assert doc["payload_tagged"]["n"] == "NaN"

@@ -71,9 +71,11 @@ def test_finds_odd_keys(tmp_path: Path, workers: int, key: bytes) -> None:
         body = b"\n".join([*lines[:3], key, *lines[3:]]) + b"\n"
     wordlist.write_bytes(body)
     result = crack(token, wordlist, workers=workers)
-    assert result.found and result.key == key
+    assert result.found and result.key == key and not result.cancelled
     assert result.key_text == (key.decode() if key != LATIN1_KEY else None)
-    assert result.workers == workers and not result.cancelled
+    assert result.workers == 1  # a one-block file is not worth starting processes for
+    result = crack(token, io.BytesIO(body), workers=workers)  # a stream: as many as asked
+    assert result.key == key and result.workers == workers
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -132,6 +134,14 @@ def test_other_salts_and_digests() -> None:
     assert not crack(token, io.BytesIO(b"a\nhunter2\n"), workers=1).found
 
 
+def test_path_with_many_blocks_uses_the_workers(tmp_path: Path) -> None:
+    token = sign({"user": "x"}, "w29999")
+    wordlist = tmp_path / "big.txt"
+    wordlist.write_bytes(b"".join(b"w%d\n" % i for i in range(30_000)))
+    result = Cracker(token, workers=2, block_size=16 * 1024).run(wordlist)
+    assert result.key == b"w29999" and result.workers == 2 and result.tried <= 30_000
+
+
 def test_bad_wordlists_and_options(tmp_path: Path) -> None:
     token = sign({}, "k")
     with pytest.raises(CookieError) as info:
@@ -145,3 +155,26 @@ def test_bad_wordlists_and_options(tmp_path: Path) -> None:
     assert info.value.reason == "bad_option"
     with pytest.raises(CookieError):
         Cracker("not a cookie")
+
+
+def test_dead_worker_is_a_cookieerror(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.executable", "/bin/false")
+    with pytest.raises(CookieError) as info:
+        Cracker(sign({}, "k"), workers=2).run(io.BytesIO(b"a\nb\n"))
+    assert info.value.reason == "worker"
+    monkeypatch.setattr("sys.executable", "/nonexistent/python")
+    with pytest.raises(CookieError) as info:
+        Cracker(sign({}, "k"), workers=2).run(io.BytesIO(b"a\nb\n"))
+    assert info.value.reason == "worker"
+
+
+def test_check_block_index_across_batches() -> None:
+    from engine.cookies import decode
+
+    decoded = decode(sign({"a": 1}, "g9000"))
+    target = CrackTarget(
+        decoded.signed_message, decoded.signature, b"cookie-session", "sha1", "hmac"
+    )
+    guesses = [b"g%d" % i for i in range(10_000)]
+    assert check_block(target, guesses) == 9000
+    assert check_block(target, guesses[:9000]) == -1

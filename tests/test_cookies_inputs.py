@@ -145,3 +145,10 @@ def test_lenient_base64_like_itsdangerous() -> None:
     # itsdangerous adds missing padding and accepts extra "=": so do we.
     payload, ts, sig = TOKEN.split(".")
     assert decode(f"{payload}==.{ts}.{sig}").payload == {"user_info": "name"}
+
+
+def test_compressed_token_after_a_name() -> None:
+    big = sign({"text": "abc" * 100}, "k")
+    assert big.startswith(".")
+    for text in (big, f"session={big}", f"Cookie: a=1; session={big}", f"session={big}; Path=/"):
+        assert decode(text).payload == {"text": "abc" * 100}, text

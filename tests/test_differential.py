@@ -13,11 +13,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import diff_apps
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from tests.diff_apps import (
+from diff_apps import (
     ENGINE,
     FLASK,
     FROZEN,
@@ -28,6 +26,8 @@ from tests.diff_apps import (
     freeze_time,
     session_cookie,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 class Pair:
@@ -102,14 +102,21 @@ CASES = [
     ("GET", "/session/permanent"),
     ("GET", "/session/clear"),
     ("GET", "/session/big"),
-    pytest.param(
-        "GET", "/stream?x=s",
-        marks=pytest.mark.xfail(strict=True, reason="engine-bugs.md #3"),
-    ),
+    ("GET", "/stream?x=s"),
     ("GET", "/nested"),
     ("GET", "/abort-response"),
     ("GET", "/?raise=app%232"),
     ("GET", "/parent/child/fr/page?raise=child%231"),
+    ("GET", "/types"),
+    ("GET", "/once-then-raise"),
+    ("GET", "/handler-raises"),
+    ("GET", "/defaults"),
+    ("GET", "/defaults/"),
+    ("GET", "/defaults/3"),
+    ("GET", "/defaults/1"),
+    ("GET", "/old"),
+    ("POST", "/slash"),
+    ("GET", "/parent/child/urls"),
     ("GET", "/?after_raise=app%232"),
     ("GET", "/parent/child/fr/page?after_raise=parent%231"),
 ]
@@ -120,13 +127,113 @@ def test_same_response_and_order(pair: Pair, method: str, path: str) -> None:
     pair.both(method, path)
 
 
-@pytest.mark.parametrize("kind", [
-    "str", "bytes", "dict", "list", "tuple3", "tuple2_status", "tuple2_headers", "tuple_dict",
-    "response", "make_response", "jsonify", "jsonify_list", "redirect", "redirect_301",
-    "iterator", "url_for",
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "str",
+        "bytes",
+        "dict",
+        "list",
+        "tuple3",
+        "tuple2_status",
+        "tuple2_headers",
+        "tuple_dict",
+        "response",
+        "make_response",
+        "jsonify",
+        "jsonify_list",
+        "redirect",
+        "redirect_301",
+        "iterator",
+        "url_for",
+    ],
+)
 def test_return_forms(pair: Pair, kind: str) -> None:
     pair.both("GET", f"/ret/{kind}")
+
+
+def test_bad_json_body(pair: Pair) -> None:
+    f, _, _ = pair.both(
+        "POST", "/json-in", data="{not json", headers=[("Content-Type", "application/json")]
+    )
+    assert f[0] == "400 BAD REQUEST"
+    pair.both("POST", "/json-in", data="[1]", headers=[("Content-Type", "text/plain")])
+    f, _, _ = pair.both(
+        "POST", "/json-in", data='{"a": [1, 2]}', headers=[("Content-Type", "application/json")]
+    )
+    assert f[2] == b'{"got":{"a":[1,2]}}\n'
+
+
+def test_form_limits_from_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze_time(monkeypatch)
+    p = Pair(config={"MAX_FORM_MEMORY_SIZE": 10, "MAX_FORM_PARTS": 3})
+    try:
+        p.both("POST", "/form-in", data={"a": "short"})
+        f, _, _ = p.both(
+            "POST", "/form-in", data={"a": "x" * 50}, content_type="multipart/form-data"
+        )
+        assert f[0] == "413 REQUEST ENTITY TOO LARGE"
+        f, _, _ = p.both(
+            "POST", "/form-in", data={k: "1" for k in "abcdef"}, content_type="multipart/form-data"
+        )
+        assert f[0] == "413 REQUEST ENTITY TOO LARGE"
+    finally:
+        p.close()
+
+
+def test_max_content_length_per_request(pair: Pair) -> None:
+    f, _, _ = pair.both("POST", "/limited", data={"a": "x" * 50})
+    assert f[0] == "413 REQUEST ENTITY TOO LARGE"
+    f, _, _ = pair.both("POST", "/limited", data={"a": "x"})
+    assert f[0] == "200 OK"
+
+
+def test_max_content_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze_time(monkeypatch)
+    p = Pair(config={"MAX_CONTENT_LENGTH": 10})
+    try:
+        f, _, _ = p.both("POST", "/form-in", data={"a": "x" * 50})
+        assert f[0] == "413 REQUEST ENTITY TOO LARGE"
+    finally:
+        p.close()
+
+
+@pytest.mark.parametrize(
+    ("config", "host"),
+    [
+        ({"TRUSTED_HOSTS": ["localhost"]}, "evil.example"),
+        ({"TRUSTED_HOSTS": ["localhost"]}, "localhost"),
+        ({"SERVER_NAME": "example.com"}, "localhost"),
+        ({"SERVER_NAME": "example.com"}, "example.com"),
+    ],
+)
+def test_host_settings(monkeypatch: pytest.MonkeyPatch, config: dict[str, Any], host: str) -> None:
+    freeze_time(monkeypatch)
+    p = Pair(config=config)
+    try:
+        p.both("GET", "/parent/child/urls", headers=[("Host", host)])
+        p.both("GET", "/", headers=[("Host", host)])
+    finally:
+        p.close()
+
+
+def test_flash_round_trip(pair: Pair) -> None:
+    f, _, _ = pair.both("GET", "/flash")
+    cookie = session_cookie(f[1])
+    f, _, _ = pair.both("GET", "/flashes", cookie=cookie)
+    assert f[2] == b'{"all":[["message","saved"],["warning","careful"]]}\n'
+    assert "Max-Age=0" in dict(f[1])["Set-Cookie"]  # popped: the emptied session is deleted
+
+
+def test_debug_mode_json_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    freeze_time(monkeypatch)
+    p = Pair(config={"DEBUG": True, "PROPAGATE_EXCEPTIONS": False})
+    try:
+        f, _, _ = p.both("GET", "/ret/dict")
+        assert b"\n  " in f[2]  # indented in debug mode
+        p.both("POST", "/json-in", data="{bad", headers=[("Content-Type", "application/json")])
+    finally:
+        p.close()
 
 
 def test_before_request_short_circuits(pair: Pair) -> None:
@@ -150,7 +257,6 @@ def test_post_form(pair: Pair) -> None:
     assert "view post_only" in log
 
 
-@pytest.mark.xfail(strict=True, reason="engine-bugs.md #3")
 def test_stream_with_context_repushes_like_flask_313(pair: Pair) -> None:
     # Flask 3.1.2+ pops (with teardown) when wsgi_app returns, then pushes both contexts again
     # while the body is iterated and tears down a second time after it.
@@ -158,7 +264,8 @@ def test_stream_with_context_repushes_like_flask_313(pair: Pair) -> None:
     assert f[2] == b"0:s;1:s;2:s;"
     first_chunk = log.index("stream chunk 0 /stream")
     assert log[first_chunk - 2 : first_chunk] == [
-        "signal appcontext_popped", "signal appcontext_pushed"
+        "signal appcontext_popped",
+        "signal appcontext_pushed",
     ]
     assert log.count("teardown_request app#1 None") == 2
     assert log[-1] == "signal appcontext_popped"
@@ -180,19 +287,27 @@ def test_nested_request_context_tears_down_inside_view(pair: Pair) -> None:
 
 def test_session_cookie_options(monkeypatch: pytest.MonkeyPatch) -> None:
     freeze_time(monkeypatch)
-    p = Pair(config={
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": True,
-        "SESSION_COOKIE_DOMAIN": "example.com",
-        "SESSION_COOKIE_PATH": "/parent",
-        "SESSION_COOKIE_NAME": "session",
-        "SESSION_COOKIE_PARTITIONED": True,
-    })
+    p = Pair(
+        config={
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": True,
+            "SESSION_COOKIE_DOMAIN": "example.com",
+            "SESSION_COOKIE_PATH": "/parent",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_PARTITIONED": True,
+        }
+    )
     try:
         f, _, _ = p.both("GET", "/session/set?x=1")
         header = dict(f[1])["Set-Cookie"]
-        for part in ("Domain=example.com", "Secure", "Path=/parent", "SameSite=Lax",
-                     "Partitioned", "HttpOnly"):
+        for part in (
+            "Domain=example.com",
+            "Secure",
+            "Path=/parent",
+            "SameSite=Lax",
+            "Partitioned",
+            "HttpOnly",
+        ):
             assert part in header
         f, _, _ = p.both("GET", "/session/clear", cookie=session_cookie(f[1]))
         assert "Max-Age=0" in dict(f[1])["Set-Cookie"]
@@ -208,9 +323,11 @@ def test_unhandled_error_without_500_handler(monkeypatch: pytest.MonkeyPatch) ->
         assert f[0] == "500 INTERNAL SERVER ERROR"
         # PROPAGATE_EXCEPTIONS off: got_request_exception, then after_request and
         # save_session still run on the 500, and teardown receives the error.
-        assert log.index("signal got_request_exception ValueError('boom')") < log.index(
-            "after_request app#1 500"
-        ) < log.index("save_session")
+        assert (
+            log.index("signal got_request_exception ValueError('boom')")
+            < log.index("after_request app#1 500")
+            < log.index("save_session")
+        )
         assert "teardown_request app#1 ValueError('boom')" in log
         p.both("GET", "/parent/child/boom")
         p.both("GET", "/none")
@@ -289,6 +406,27 @@ def test_session_lifecycle_and_cookies_cross_accepted(pair: Pair) -> None:
     pair.both("GET", "/session/read", cookie=cookie[:-2] + "xx")
 
 
+def test_expired_cookie_is_an_empty_session(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    import itsdangerous.timed
+
+    f, _, _ = pair.both("GET", "/session/set?user=old")
+    cookie = session_cookie(f[1])
+    lifetime = 31 * 24 * 3600
+    clock = type("Clock", (), {"time": staticmethod(lambda: FROZEN + lifetime)})
+    monkeypatch.setattr(itsdangerous.timed, "time", clock)
+    f, _, _ = pair.both("GET", "/session/read", cookie=cookie)
+    assert b"old" in f[2]  # exactly the lifetime old: still valid
+    clock2 = type("Clock", (), {"time": staticmethod(lambda: FROZEN + lifetime + 1)})
+    monkeypatch.setattr(itsdangerous.timed, "time", clock2)
+    events: list[Any] = []
+    sub = pair.engine.subscribe(events.append)
+    f, _, _ = pair.both("GET", "/session/read", cookie=cookie)
+    sub.unsubscribe()
+    assert f[2] == b"[]"
+    opened = next(e for e in events if e.kind == "session_opened")
+    assert opened.verdict == "expired" and opened.cookie == cookie
+
+
 def test_secret_key_fallbacks_rotation(monkeypatch: pytest.MonkeyPatch) -> None:
     freeze_time(monkeypatch)
     old = Pair(secret_key="old-key")
@@ -323,6 +461,8 @@ def test_reference_worked_example(monkeypatch: pytest.MonkeyPatch) -> None:
     assert serializer.dumps({"user_info": "name"}) == (
         "eyJ1c2VyX2luZm8iOiJuYW1lIn0.awHfdQ.JqD0sGwdNF8pPas7c4YZz7Q-woc"
     )
+    derived = serializer.make_signer().derive_key()
+    assert derived.hex() == "18be1d1ec0c5a1cc008041ea5cbd741d24eaa6e6"
 
 
 _keys = st.text(alphabet=string.ascii_letters + " _é", min_size=0, max_size=6) | st.sampled_from(
@@ -340,9 +480,11 @@ _scalars = (
 )
 _values = st.recursive(
     _scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.lists(inner, max_size=4).map(tuple)
-    | st.dictionaries(_keys, inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=4).map(tuple)
+        | st.dictionaries(_keys, inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -362,9 +504,7 @@ class _Signers:
             app.config["SECRET_KEY"] = "hypothesis-key"
             app.json.sort_keys = sort_keys
         self.flask_s = self.flask_app.session_interface.get_signing_serializer(self.flask_app)
-        self.engine_s = self.engine_app.session_interface.get_signing_serializer(
-            self.engine_app
-        )
+        self.engine_s = self.engine_app.session_interface.get_signing_serializer(self.engine_app)
 
     def flask_dumps(self, value: Any) -> str:
         with self.flask_app.app_context():
@@ -407,7 +547,6 @@ def test_uuid_and_datetime_in_session_round_trip(monkeypatch: pytest.MonkeyPatch
     assert s.engine_loads(s.flask_dumps(value)) == value
 
 
-@pytest.mark.xfail(strict=True, reason="engine-bugs.md #2")
 def test_session_json_follows_app_json_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     # Flask's tagged JSON dumps through current_app.json: an app that turns off sort_keys
     # gets cookies with keys in insertion order.
@@ -419,7 +558,6 @@ def test_session_json_follows_app_json_provider(monkeypatch: pytest.MonkeyPatch)
 
 
 # --- REFERENCE §2, literally --------------------------------------------------------------------
-
 
 
 @pytest.mark.parametrize("fw", [FLASK, ENGINE], ids=["flask", "engine"])
@@ -436,5 +574,126 @@ def test_reference_observed_order(fw: Any, monkeypatch: pytest.MonkeyPatch) -> N
     assert log == REFERENCE_ORDER
     # after_request functions ran inner → outer → app, each adding its header.
     assert [v for k, v in headers if k == "X-After"] == [
-        "child#2", "child#1", "parent#2", "parent#1", "app#2", "app#1"
+        "child#2",
+        "child#1",
+        "parent#2",
+        "parent#1",
+        "app#2",
+        "app#1",
     ]
+
+
+# --- small apps, one behaviour each -------------------------------------------------------------
+
+
+def _outcome(builder: Any, fw: Any, method: str, path: str, **kwargs: Any) -> Any:
+    log: list[str] = []
+    app = builder(fw, log)
+    try:
+        result: Any = call(app, method, path, **kwargs)
+    except Exception as e:
+        result = ("raised", type(e).__name__, str(e))
+    finally:
+        disconnect(app)
+    return result, log
+
+
+SMALL = [
+    (diff_apps.build_exception_handler_only, "GET", "/slash", {}),
+    (diff_apps.build_exception_handler_only, "GET", "/a", {}),
+    (diff_apps.build_exception_handler_only, "GET", "/b", {}),
+    (diff_apps.build_exception_handler_only, "GET", "/nope", {}),
+    (diff_apps.build_exception_handler_only, "GET", "/vary", {}),
+    (diff_apps.build_exception_handler_only, "DELETE", "/vary", {}),
+    (diff_apps.build_trap_http, "GET", "/a", {}),
+    (diff_apps.build_trap_http, "GET", "/missing", {}),
+    (diff_apps.build_testing, "GET", "/", {}),
+    (diff_apps.build_testing, "GET", "/bad", {}),
+    (diff_apps.build_testing, "GET", "/uvp/7", {}),
+    (diff_apps.build_testing, "GET", "/uvp/1", {}),
+    (diff_apps.build_teardown_raises, "GET", "/", {}),
+    (diff_apps.build_script_root, "GET", "/?q=1", {"environ_overrides": {"SCRIPT_NAME": "/pre"}}),
+    *[
+        (diff_apps.build_blueprint_features, method, path, {})
+        for method, path in [
+            ("GET", "/bp/fr/x"),
+            ("GET", "/two/fr/x"),
+            ("GET", "/bp/d"),
+            ("GET", "/two/d"),
+            ("PUT", "/mv"),
+            ("GET", "/mv"),
+            ("OPTIONS", "/mv"),
+            ("GET", "/t"),
+        ]
+    ],
+    pytest.param(
+        diff_apps.build_async_view,
+        "GET",
+        "/",
+        {},
+        id="async_view",
+    ),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the un-awaited coroutine of bug #6
+@pytest.mark.parametrize(("builder", "method", "path", "kwargs"), SMALL)
+def test_small_apps(
+    monkeypatch: pytest.MonkeyPatch, builder: Any, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    freeze_time(monkeypatch)
+    flask_result = _outcome(builder, FLASK, method, path, **kwargs)
+    engine_result = _outcome(builder, ENGINE, method, path, **kwargs)
+    assert engine_result == flask_result
+
+
+# --- random app shapes --------------------------------------------------------------------------
+
+_LEVELS = ("app", "parent", "child")
+_KINDS = ("before", "after", "teardown", "uvp")
+
+
+@st.composite
+def _app_specs(draw: Any) -> dict[str, Any]:
+    hooks = {level: {kind: draw(st.integers(0, 2)) for kind in _KINDS} for level in _LEVELS}
+    hooks["app"]["teardown_app"] = draw(st.integers(0, 2))
+    tags = [
+        f"{kind}:{level}#{n}"
+        for level in _LEVELS
+        for kind in ("before", "after")
+        for n in range(hooks[level][kind])
+    ]
+    pick = st.none() | (st.sampled_from(tags) if tags else st.none())
+    return {
+        "hooks": hooks,
+        "short": draw(pick),
+        "raise_before": draw(pick),
+        "raise_after": draw(pick),
+        "view": draw(st.sampled_from(["ok", "mid", "value", "abort404", "abort409"])),
+        "handlers": draw(
+            st.sets(st.sampled_from(["app_mid", "parent_http", "app_500", "child_404"]))
+        ),
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_app_specs())
+def test_random_app_shapes_match_flask(spec: dict[str, Any]) -> None:
+    import itsdangerous.timed
+
+    real_time = itsdangerous.timed.time
+    itsdangerous.timed.time = type("T", (), {"time": staticmethod(lambda: FROZEN)})
+    results = []
+    try:
+        for fw in (FLASK, ENGINE):
+            log: list[str] = []
+            app = diff_apps.build_random(fw, log, spec)
+            try:
+                result = call(app, "GET", "/p/c/v")
+            finally:
+                disconnect(app)
+            results.append((result, log))
+    finally:
+        itsdangerous.timed.time = real_time
+    assert results[1] == results[0]
+    assert results[0][1][-1] == "signal appcontext_popped"  # the request ran to its end

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
 from typing import Any
 
 import pytest
+from diff_apps import ENGINE, REFERENCE_ORDER, build, call, disconnect
 
 from engine import App, Blueprint, after_this_request, session
 from engine.events import EVENT_TYPES, Event, event_from_json
-from tests.diff_apps import ENGINE, REFERENCE_ORDER, build, call, disconnect
 
 COMMON_KEYS = ["seq", "t_ns", "thread", "request_id", "kind", "name", "blueprint", "depth"]
 
@@ -87,8 +88,7 @@ def test_plain_request_sequence_and_depth() -> None:
     response = app.test_client().get("/ann")
     assert response.data == b"hello ann"
     got = [
-        (e.kind, getattr(e, "local", None), (e.depth["app"], e.depth["request"]))
-        for e in events
+        (e.kind, getattr(e, "local", None), (e.depth["app"], e.depth["request"])) for e in events
     ]
     assert got == PLAIN
 
@@ -99,7 +99,7 @@ def test_common_fields() -> None:
     app.test_client().get("/bob")
     first_seq = events[0].seq
     assert [e.seq for e in events] == list(range(first_seq, first_seq + len(events)))
-    assert all(a.t_ns <= b.t_ns for a, b in zip(events, events[1:], strict=False))
+    assert all(a.t_ns <= b.t_ns for a, b in itertools.pairwise(events))
     assert {e.thread for e in events} == {threading.get_ident()}
     request_ids = {e.request_id for e in events}
     assert len(request_ids) == 1 and isinstance(request_ids.pop(), int)
@@ -131,8 +131,15 @@ def test_json_keys_and_round_trip() -> None:
     app = build(ENGINE, log)
     events = _record(app)
     try:
-        for path in ("/parent/child/fr/page", "/boom", "/leaf", "/session/set?a=1",
-                     "/no/such", "/parent/child/abort/409", "/nested"):
+        for path in (
+            "/parent/child/fr/page",
+            "/boom",
+            "/leaf",
+            "/session/set?a=1",
+            "/no/such",
+            "/parent/child/abort/409",
+            "/nested",
+        ):
             call(app, "GET", path)
     finally:
         disconnect(app)
@@ -180,15 +187,23 @@ def _mapped(events: list[Event]) -> list[str]:
     for e in events:
         if e.kind in signal_kinds:
             out.append(signal_kinds[e.kind])
-        elif e.kind in ("url_value_preprocessor", "before_request", "after_request",
-                        "teardown_request", "teardown_appcontext"):
+        elif e.kind in (
+            "url_value_preprocessor",
+            "before_request",
+            "after_request",
+            "teardown_request",
+            "teardown_appcontext",
+        ):
             key = (e.kind, level[e.blueprint])
             counters[key] = counters.get(key, 0) + 1
             n = counters[key]
             if e.kind in ("after_request", "teardown_request", "teardown_appcontext"):
                 n = 3 - n  # these run in reverse registration order
-            suffix = {"after_request": " 200", "teardown_request": " None",
-                      "teardown_appcontext": " None"}.get(e.kind, "")
+            suffix = {
+                "after_request": " 200",
+                "teardown_request": " None",
+                "teardown_appcontext": " None",
+            }.get(e.kind, "")
             out.append(f"{e.kind} {level[e.blueprint]}#{n}{suffix}")
         elif e.kind == "view":
             out.append("view page fr")
@@ -207,8 +222,14 @@ def test_nested_blueprint_request_matches_reference_order() -> None:
     # The hooks' own log agrees with the events, one to one.
     assert log == REFERENCE_ORDER
     hooks = [e for e in events if e.kind == "before_request"]
-    assert [e.blueprint for e in hooks] == [None, None, "parent", "parent",
-                                            "parent.child", "parent.child"]
+    assert [e.blueprint for e in hooks] == [
+        None,
+        None,
+        "parent",
+        "parent",
+        "parent.child",
+        "parent.child",
+    ]
 
 
 def test_short_circuit_and_error_events() -> None:
@@ -306,3 +327,36 @@ def test_events_go_to_the_app_whose_context_it_is() -> None:
     # The nested context of app one reports to app one, with its own request id.
     assert ev_one and {e.request_id for e in ev_one}.isdisjoint({e.request_id for e in ev_two})
     assert ev_one[0].kind == "local_set" and ev_one[0].depth == {"app": 2, "request": 1}
+
+
+def test_stream_with_context_events_follow_flask_313() -> None:
+    from engine import Response, request, stream_with_context
+
+    app = App("stream_events")
+    events = _record(app)
+    chunks_at: list[int] = []
+
+    @app.route("/s")
+    def s() -> Response:
+        def gen() -> Any:
+            chunks_at.append(len(events))  # how many events had happened at the first chunk
+            yield request.path
+
+        return Response(stream_with_context(gen()))
+
+    assert app.test_client().get("/s").data == b"/s"
+    kinds = [e.kind for e in events]
+    assert {e.request_id for e in events} == {events[0].request_id}
+    first_pop = kinds.index("app_ctx_popped")
+    # Popped (with teardown) when wsgi_app returned, pushed again for the body, popped again.
+    assert kinds[first_pop + 1 : first_pop + 6] == [
+        "local_set",
+        "app_ctx_pushed",
+        "local_set",
+        "request_ctx_pushed",
+        "url_matched",  # the URL is matched again; the session is not reopened
+    ]
+    assert chunks_at == [first_pop + 6]
+    assert kinds.count("session_opened") == 1
+    assert kinds.count("request_tearing_down") == 2
+    assert kinds[-1] == "app_ctx_popped" and events[-1].depth == {"app": 0, "request": 0}

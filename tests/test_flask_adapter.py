@@ -11,6 +11,7 @@ every hook kind, error handlers by code and class, sessions):
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,6 +104,7 @@ def _event_step(event: Any) -> str | None:
 
 
 _VOLATILE = {"seq", "t_ns", "thread", "request_id", "ident", "traceback"}
+FLASK_31 = importlib.metadata.version("flask").startswith("3.1.")
 
 
 def _comparable(event: Any) -> dict[str, Any]:
@@ -172,6 +174,8 @@ def test_event_order_is_flasks_own(trio: Trio, method: str, path: str) -> None:
     assert trio.flask_events, "nothing was reported"
 
 
+# The engine reproduces Flask 3.1.3; under Flask 3.0 (accessed sessions, Vary) both differ.
+@pytest.mark.skipif(not FLASK_31, reason="the engine follows Flask 3.1")
 @pytest.mark.parametrize(("method", "path"), CASES)
 def test_same_events_as_the_engine(trio: Trio, method: str, path: str) -> None:
     trio.run(method, path)

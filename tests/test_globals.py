@@ -199,7 +199,7 @@ def test_snapshot_is_consistent_under_concurrent_requests() -> None:
         try:
             while not stop.is_set():
                 assert client.get("/x").status_code == 200
-        except BaseException as e:  # noqa: BLE001
+        except BaseException as e:
             errors.append(e)
 
     threads = [threading.Thread(target=hammer) for _ in range(3)]

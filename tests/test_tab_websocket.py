@@ -8,6 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import queue
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -64,7 +65,9 @@ def _connect(qtbot, tab: WebSocketTab, live: Live, route: str = "/ws/echo") -> N
     tab.set_target(live.server.url, ROUTES)
     tab.route_box.setCurrentText(route)
     assert tab.url_edit.text() == f"ws://127.0.0.1:{live.server.port}{route}"
-    with qtbot.waitSignal(tab.client.opened, timeout=5000):
+    # /ws/echo greets first: wait for it too, so later waits see only their own echo
+    signals = [tab.client.opened, tab.client.received]
+    with qtbot.waitSignals(signals if route == "/ws/echo" else signals[:1], timeout=5000):
         qtbot.mouseClick(tab.connect_btn, Qt.MouseButton.LeftButton)
     assert tab.send_btn.isEnabled()
 
@@ -98,15 +101,27 @@ def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -
     assert greeting.payload_preview == "hello anonymous"
     # RFC 6455 §5.1: client frames masked, server frames not
     assert (sent.direction, sent.fin, sent.opcode, sent.masked, sent.length) == (
-        "in", True, 1, True, 5,
+        "in",
+        True,
+        1,
+        True,
+        5,
     )
     assert (echo.direction, echo.fin, echo.opcode, echo.masked, echo.length) == (
-        "out", True, 1, False, 5,
+        "out",
+        True,
+        1,
+        False,
+        5,
     )
     assert _cell(model, 1, "Dir") == "→ in"
     assert _cell(model, 1, "Opcode") == "text (1)"
     assert [_cell(model, 1, c) for c in ("FIN", "RSV1", "MASK", "Length", "Len bits")] == [
-        "1", "0", "1", "5", "7",
+        "1",
+        "0",
+        "1",
+        "5",
+        "7",
     ]
     assert [_cell(model, 2, c) for c in ("FIN", "MASK", "Length", "Wire")] == ["1", "0", "5", "7"]
     assert _cell(model, 1, "Payload") == "Hello"
@@ -118,7 +133,14 @@ def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -
     key = bytes.fromhex(sent.masking_key)
     assert bits[16:48] == "".join(f"{b:08b}" for b in key)
     assert [f.name for f in tab.bits.fields()] == [
-        "FIN", "RSV1", "RSV2", "RSV3", "opcode", "MASK", "payload len", "masking key",
+        "FIN",
+        "RSV1",
+        "RSV2",
+        "RSV3",
+        "opcode",
+        "MASK",
+        "payload len",
+        "masking key",
     ]
     assert tab.bits.header() == bytes.fromhex(sent.header_hex)
     wire = bytes.fromhex(sent.payload_wire_preview)
@@ -135,7 +157,9 @@ def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -
     assert "never masked" in tab.mask_label.text()
 
 
-def test_binary_16bit_length_ping_close_and_request_link(qtbot, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
+def test_binary_16bit_length_ping_close_and_request_link(
+    qtbot, tab: WebSocketTab, live: Live
+) -> None:  # type: ignore[no-untyped-def]
     _connect(qtbot, tab, live)
     _wait_frames(qtbot, tab, live, 1)
     tab.kind_box.setCurrentIndex(1)
@@ -173,6 +197,7 @@ def test_binary_16bit_length_ping_close_and_request_link(qtbot, tab: WebSocketTa
     assert (close_in.opcode_name, close_in.direction, close_in.length) == ("close", "in", 5)
     tab.select_frame(5)
     assert "close 4001 'bye'" in tab.frame_title.text()
+    assert _cell(tab.frames_model, 5, "Payload") == "close 4001 'bye'"
 
     def closed_event() -> bool:
         live.pump(tab)
@@ -190,6 +215,9 @@ def test_binary_16bit_length_ping_close_and_request_link(qtbot, tab: WebSocketTa
     assert tab.show_request_btn.isEnabled()
     with qtbot.waitSignal(tab.requestContextSelected, timeout=1000) as sel:
         tab.show_request_btn.click()
+    assert sel.args == [hs.request_id]
+    with qtbot.waitSignal(tab.requestContextSelected, timeout=1000) as sel:
+        tab.show_request_action.trigger()  # the frames table's context menu
     assert sel.args == [hs.request_id]
 
 
@@ -220,6 +248,49 @@ def test_filters_and_models(qtbot, qtmodeltester, tab: WebSocketTab, live: Live)
     tab.clear()
     assert tab.frames_model.rowCount() == 0
     assert tab.conn_box.count() == 1
+
+
+def test_permessage_deflate_sets_rsv1(qtbot, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
+    tab.deflate_box.setChecked(True)
+    _connect(qtbot, tab, live)
+    assert "permessage-deflate" in tab.status_label.text()
+    tab.payload_edit.setText("abc" * 200)
+    with qtbot.waitSignal(tab.client.received, timeout=5000) as echoed:
+        tab.send_btn.click()
+    assert echoed.args == ["abc" * 200]
+    _wait_frames(qtbot, tab, live, 3)
+    sent = tab.frames_model.frames()[1]
+    assert (sent.direction, sent.rsv1, sent.inflated_size) == ("in", True, 600)
+    assert sent.length < 600  # compressed on the wire
+    assert _cell(tab.frames_model, 1, "RSV1") == "1"
+    assert _cell(tab.frames_model, 1, "Payload").startswith("[deflate → 600 B]")
+    tab.select_frame(1)
+    assert tab.bits.bits()[1] == "1"  # RSV1
+    assert "inflates to 600 B" in tab.frame_title.text()
+
+
+def test_tab_deleted_while_connected(qtbot, live: Live) -> None:  # type: ignore[no-untyped-def]
+    errors: list[BaseException] = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda args: errors.append(args.exc_value)  # type: ignore[assignment]
+    try:
+        tab = WebSocketTab()
+        _connect(qtbot, tab, live)
+        reader = tab.client._reader
+        tab.deleteLater()  # no shutdown(): the window may drop a tab this way
+        qtbot.waitUntil(lambda: not _alive(tab), timeout=2000)
+        assert reader is not None
+        reader.join(10)
+        assert not reader.is_alive()
+    finally:
+        threading.excepthook = old_hook
+    assert errors == []
+
+
+def _alive(obj: object) -> bool:
+    from shiboken6 import isValid
+
+    return isValid(obj)
 
 
 def test_connect_failures_are_one_line(qtbot, tab: WebSocketTab) -> None:  # type: ignore[no-untyped-def]
@@ -257,7 +328,9 @@ def _event(kind: str, seq: int, request_id: int, **fields: object) -> Event:
     cls = EVENT_TYPES[kind]
     full = {name: None for name in cls._extra_fields}
     full.update(fields)
-    return make_event(cls, seq, seq * 1000, 1, request_id, None, None, {"app": 1, "request": 1}, full)
+    return make_event(
+        cls, seq, seq * 1000, 1, request_id, None, None, {"app": 1, "request": 1}, full
+    )
 
 
 def _frame_event(seq: int, header: str, wire: str, plain: str, direction: str = "in") -> Event:
@@ -267,16 +340,29 @@ def _frame_event(seq: int, header: str, wire: str, plain: str, direction: str = 
     ext = [f for f in fields if f.name.startswith("extended")]
     length = ext[0].value if ext else by["payload len"].value
     return _event(
-        "ws_frame", seq, 3,
+        "ws_frame",
+        seq,
+        3,
         **{
-            "connection_id": 9, "direction": direction, "fin": bool(by["FIN"].value),
-            "rsv1": False, "rsv2": False, "rsv3": False, "opcode": by["opcode"].value,
-            "opcode_name": by["opcode"].meaning, "masked": bool(by["MASK"].value),
+            "connection_id": 9,
+            "direction": direction,
+            "fin": bool(by["FIN"].value),
+            "rsv1": False,
+            "rsv2": False,
+            "rsv3": False,
+            "opcode": by["opcode"].value,
+            "opcode_name": by["opcode"].meaning,
+            "masked": bool(by["MASK"].value),
             "masking_key": by["masking key"].meaning if "masking key" in by else None,
-            "length": length, "length_encoding": ext[0].width if ext else 7,
-            "header_hex": header, "payload_wire_preview": wire, "payload_preview": plain,
-            "payload_preview_is_text": True, "wire_size": len(hb) + length,
-            "inflated_size": None, "error": None,
+            "length": length,
+            "length_encoding": ext[0].width if ext else 7,
+            "header_hex": header,
+            "payload_wire_preview": wire,
+            "payload_preview": plain,
+            "payload_preview_is_text": True,
+            "wire_size": len(hb) + length,
+            "inflated_size": None,
+            "error": None,
         },
     )
 
@@ -286,14 +372,21 @@ def test_offline_rfc_examples(qtbot, tab: WebSocketTab) -> None:  # type: ignore
     hello = _frame_event(1, "818537fa213d", "7f9f4d5158", "Hello")
     big = _frame_event(2, "827f0000000000010000", "", "", direction="out")  # 64-bit length
     hs = _event(
-        "ws_handshake", 0, 3,
+        "ws_handshake",
+        0,
+        3,
         **{
-            "connection_id": 9, "path": "/chat", "headers": [["Host", "server.example.com"]],
+            "connection_id": 9,
+            "path": "/chat",
+            "headers": [["Host", "server.example.com"]],
             "key": "dGhlIHNhbXBsZSBub25jZQ==",
             "accept_input": "dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
             "sha1_hex": "b37a4f2cc0624f1690f64606cf385945b2bec4ea",
-            "accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "status": 101, "extensions": None,
-            "subprotocol": None, "error": None,
+            "accept": "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+            "status": 101,
+            "extensions": None,
+            "subprotocol": None,
+            "error": None,
         },
     )
     tab.ingest([hs, hello, big])
@@ -307,9 +400,14 @@ def test_offline_rfc_examples(qtbot, tab: WebSocketTab) -> None:  # type: ignore
     assert fields["extended payload length (64)"].width == 64
 
     forged = _event(
-        "ws_handshake", 3, 4,
-        **{**{k: getattr(hs, k) for k in type(hs)._extra_fields}, "connection_id": 10,
-           "accept": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+        "ws_handshake",
+        3,
+        4,
+        **{
+            **{k: getattr(hs, k) for k in type(hs)._extra_fields},
+            "connection_id": 10,
+            "accept": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        },
     )
     tab.ingest([forged, _frame_event(4, "8100", "", "", direction="out")])
     tab.conn_box.setCurrentIndex(tab.conn_box.findData(10))

@@ -64,6 +64,13 @@ def test_unmask_is_the_per_byte_xor(data: bytes, key: bytes) -> None:
     assert mask(unmask(data, key), key) == data
 
 
+@pytest.mark.parametrize("size", [1, 3, 4, 5, 2047, 2048, 2049, 4099])
+def test_unmask_around_the_strided_switch(size: int) -> None:
+    data, key = os.urandom(size), os.urandom(4)
+    assert unmask(data, key) == _slow_unmask(data, key)
+    assert unmask(memoryview(data), key) == unmask(bytearray(data), key) == unmask(data, key)
+
+
 def test_unmask_large_and_bad_key() -> None:
     data = os.urandom(1 << 20)
     assert unmask(data, b"\x01\x02\x03\x04") == _slow_unmask(data, b"\x01\x02\x03\x04")
@@ -153,6 +160,26 @@ def test_any_split_gives_the_same_frames(case: Any) -> None:
     assert pieces == whole
     assert [(f.opcode, f.payload, f.fin) for f in whole] == [(o, p, fin) for o, p, fin in specs]
     assert b"".join(f.header + f.wire_payload for f in whole) == stream
+
+
+@settings(max_examples=100, deadline=None)
+@given(_frame_streams())
+def test_any_split_with_a_payload_limit(case: Any) -> None:
+    """Oversize frames are reported at their header whatever the split; parsing resumes."""
+    _, stream, cuts = case
+    whole = FrameReader(True, max_payload=150).feed(stream)
+    reader = FrameReader(True, max_payload=150)
+    pieces: list[WireFrame] = []
+    last = 0
+    for cut in [*cuts, len(stream)]:
+        pieces += reader.feed(stream[last:cut])
+        last = cut
+    assert [(f.header, f.length, f.error) for f in pieces] == [
+        (f.header, f.length, f.error) for f in whole
+    ]
+    for a, b in zip(pieces, whole, strict=True):
+        assert b.payload.startswith(a.payload)  # an oversize frame keeps what had arrived
+        assert a.complete == (a.length <= 150)
 
 
 def test_every_byte_split_of_a_mixed_stream() -> None:
@@ -345,6 +372,27 @@ def test_tap_inflates_permessage_deflate(takeover: bool) -> None:
     assert frames[0]["payload_preview_is_text"] is False  # the frame carries deflate bytes
 
 
+@pytest.mark.parametrize("takeover", [True, False])
+def test_tap_idle_then_listening(takeover: bool) -> None:
+    header = "permessage-deflate" + ("" if takeover else "; client_no_context_takeover")
+    sink = _Sink()
+    listening = [False]
+    tap = WsTap(1, sink, lambda: listening[0], extensions=header, max_size=1 << 20)
+    comp = zlib.compressobj(wbits=-15)
+    for text in (b"first message, nobody listens", b"second message, listened to"):
+        if not takeover:
+            comp = zlib.compressobj(wbits=-15)
+        tap.feed_in(encode_frame(1, _deflate(text, comp), rsv=0x40, masking_key=b"abcd"))
+        listening[0] = True
+    (message,) = [f for c, f in sink.events if c is WsMessage]
+    if takeover:
+        assert message["error"] is not None and message["error"].startswith("not inflated")
+        assert message["length"] == message["wire_length"]
+    else:  # each message restarts the window: the tap is in sync again
+        assert message["error"] is None
+        assert message["preview"] == "second message, listened to"
+
+
 def test_tap_stops_inflating_at_max_size() -> None:
     sink = _Sink()
     tap = WsTap(1, sink, lambda: True, extensions="permessage-deflate", max_size=1000)
@@ -362,5 +410,7 @@ def test_deflate_params_and_previews() -> None:
         "permessage-deflate; server_no_context_takeover; client_max_window_bits=12"
     )
     assert p is not None and p.server_no_context_takeover and not p.client_no_context_takeover
-    assert text_preview("é".encode() * 40, complete=True) == ("é" * 32, True)
-    assert text_preview(b"\xff", complete=True) == ("ff", False)
+    assert text_preview("é".encode() * 40, whole=False) == ("é" * 32, True)
+    assert text_preview(b"ok\xc3", whole=False) == ("ok", True)  # cut inside a character
+    assert text_preview(b"ok\xc3", whole=True) == ("6f6bc3", False)
+    assert text_preview(b"\xff", whole=True) == ("ff", False)

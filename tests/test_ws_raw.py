@@ -52,6 +52,21 @@ def served() -> Any:
         ws.receive()
         raise RuntimeError("handler exploded")
 
+    @app.websocket("/ws/held")
+    def held(ws: Any) -> None:
+        app.extensions["held"] = ws
+        for message in ws:
+            ws.send(message)
+        app.extensions["held_end"] = (ws.closed, ws.close_code, ws.close_reason)
+
+    @app.websocket("/ws/push")
+    def push(ws: Any) -> None:
+        while True:
+            try:
+                ws.receive(timeout=0.01)
+            except TimeoutError:
+                ws.send("tick")
+
     @app.route("/plain")
     def plain() -> str:
         return "plain http"
@@ -471,3 +486,82 @@ def test_close_after_data_in_one_chunk(served: Any) -> None:
     assert (closed.code, closed.closed_by, closed.clean) == (1000, "client", True)
     msg = log.of("ws_message", request_id=rid, direction="in")[0]
     assert msg.preview == "last words"
+
+
+def test_close_from_another_thread(served: Any) -> None:
+    app, server, log, _ = served
+    app.extensions.pop("held_end", None)
+    c = RawClient(server.url, "/ws/held")
+    rid = _request_id(log, c)
+    c.send(frame_bytes(0x1, b"ping?", key=KEY))
+    assert c.next_frame().payload == b"ping?"
+    ws = app.extensions["held"]
+    assert ws.closed is False and ws.close_code is None
+    ws.close(1001, "going away")  # from the test's thread, not the handler's
+    close = c.next_frame()
+    assert close.payload == struct.pack("!H", 1001) + b"going away"
+    c.close_handshake(struct.pack("!H", 1001) + b"going away")
+    closed = _closed(log, rid)
+    assert (closed.code, closed.closed_by, closed.clean) == (1001, "server", True)
+    deadline = time.monotonic() + 5
+    while "held_end" not in app.extensions and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert app.extensions["held_end"] == (True, 1001, "going away")
+    with pytest.raises(Exception, match="closed"):
+        ws.send("too late")
+
+
+def test_keepalive_ping_and_timeout(served: Any) -> None:
+    app, server, log, _ = served
+    app.config.update(WEBSOCKET_PING_INTERVAL=0.05, WEBSOCKET_PING_TIMEOUT=0.2)
+    try:
+        c = RawClient(server.url, "/ws/echo")
+        rid = _request_id(log, c)
+        ping = c.next_frame()
+        assert ping.opcode == 0x9 and len(ping.payload) == 4
+        c.send(frame_bytes(0xA, ping.payload, key=KEY))  # answered: the connection lives on
+        second = c.next_frame()
+        assert second.opcode == 0x9  # next keepalive, this one left unanswered
+        frames = c.read_until_eof()
+        c.close()
+    finally:
+        app.config.update(WEBSOCKET_PING_INTERVAL=None, WEBSOCKET_PING_TIMEOUT=20.0)
+    assert frames[-1].payload == struct.pack("!H", 1011) + b"keepalive ping timeout"
+    closed = _closed(log, rid)
+    assert (closed.code, closed.closed_by) == (1011, "server")
+    pongs = log.of("ws_frame", request_id=rid, direction="in", opcode_name="pong")
+    assert len(pongs) == 1 and pongs[0].length == 4 and pongs[0].masked
+
+
+def test_origin_check(served: Any) -> None:
+    app, server, log, _ = served
+    app.config["WEBSOCKET_ORIGINS"] = ["http://good.example"]
+    try:
+        bad = RawClient(server.url, "/ws/echo", {"Origin": "http://evil.example"})
+        good = RawClient(server.url, "/ws/echo", {"Origin": "http://good.example"})
+    finally:
+        app.config["WEBSOCKET_ORIGINS"] = None
+    assert bad.status == 403
+    bad.close()
+    assert good.status == 101
+    good.close_handshake(struct.pack("!H", 1000))
+    hs = log.wait_for("ws_handshake", key=bad.key)
+    assert hs.status == 403 and "Origin" in hs.error
+
+
+def test_client_vanishes_while_the_server_pushes(served: Any) -> None:
+    _, server, log, teardowns = served
+    before = len(teardowns)
+    c = RawClient(server.url, "/ws/push")
+    rid = _request_id(log, c)
+    assert c.next_frame().payload == b"tick"
+    # RST instead of FIN: the abrupt way a client disappears
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    closed = _closed(log, rid)
+    assert (closed.code, closed.closed_by, closed.clean) == (1006, "network", False)
+    _wait_teardown(teardowns, before + 1)
+    assert teardowns[-1][:2] == ("/ws/push", None)
+    view = log.wait_for("view", request_id=rid)
+    assert view.error is None  # ConnectionClosed ended the handler: a normal end
+    _echo_ok(server)

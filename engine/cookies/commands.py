@@ -17,7 +17,7 @@ from engine.cookies.crack import Cracker
 from engine.cookies.decode import DecodedCookie, Verification, decode
 from engine.cookies.errors import CookieError
 from engine.cookies.inputs import MAX_LINE
-from engine.cookies.render import pretty
+from engine.cookies.render import pretty, to_jsonable
 from engine.cookies.sign import resign, sign
 from engine.cookies.signing import KEY_DERIVATIONS, SigningSettings
 from engine.json_tag import session_json_serializer
@@ -150,7 +150,7 @@ def decode_json(
     """The ``decode --json`` object; its keys are a stable interface (see the README)."""
     return {
         "payload": decoded.payload_json,
-        "payload_tagged": json.loads(decoded.json_text),
+        "payload_tagged": to_jsonable(json.loads(decoded.json_text)),
         "json_text": decoded.json_text,
         "compressed": decoded.compressed,
         "timed": decoded.timed,
@@ -253,7 +253,11 @@ def format_decoded(
         lines.append(f"timestamp    {decoded.timestamp} = {when} ({ago})")
     else:
         lines.append("timestamp    none (untimed token)")
-    lines.append(f"signature    {decoded.signature_hex} ({len(decoded.signature)} bytes)")
+    size = len(decoded.signature)
+    note = ""
+    if size != settings.digest_size:
+        note = f"; {settings.digest} MACs are {settings.digest_size} bytes, so no key can match"
+    lines.append(f"signature    {decoded.signature_hex or '(empty)'} ({size} bytes{note})")
     if decoded.attributes is not None:
         lines.append(f"attributes   {_attributes_line(decoded)}")
     salt = settings.to_json()["salt"]
@@ -277,12 +281,16 @@ def run_decode(args: argparse.Namespace) -> int:
     except CookieError as exc:
         raise CommandError(f"{exc.reason}: {exc}") from None
     if args.json:
-        print(
-            json.dumps(decode_json(decoded, verdict, settings), ensure_ascii=False, allow_nan=False)
-        )
+        # ASCII escapes: payload strings may hold lone surrogates, which no stdout can encode.
+        print(json.dumps(decode_json(decoded, verdict, settings), allow_nan=False))
     else:
-        print(format_decoded(decoded, verdict, settings))
+        print(_printable(format_decoded(decoded, verdict, settings)))
     return 0 if verdict is None or verdict.valid else 1
+
+
+def _printable(text: str) -> str:
+    # Names and attributes come from the input as they are; never fail on printing them.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _now(decoded: DecodedCookie) -> int | None:
@@ -395,10 +403,12 @@ class _Progress:
 
 
 def run_crack(args: argparse.Namespace) -> int:
+    if args.cookie == "-" and args.wordlist == "-":
+        raise CommandError("COOKIE and --wordlist cannot both be read from stdin")
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         cracker = Cracker(
-            _read_cookie_arg(args.cookie) if args.wordlist != "-" else args.cookie,
+            _read_cookie_arg(args.cookie),
             settings=_settings(args),
             workers=args.workers,
             cookie_name=args.cookie_name,

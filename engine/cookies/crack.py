@@ -88,17 +88,20 @@ class _Worker:
     def __init__(self, target: CrackTarget) -> None:
         # ``-I``: no site, no environment, no script directory on sys.path: crackcore runs on
         # the standard library alone, whatever the parent process is (CLI, tests, Qt window).
-        self.process = subprocess.Popen(  # the worker; ends at EOF on its stdin
-            [sys.executable, "-I", crackcore.__file__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            self.process = subprocess.Popen(  # the worker; ends at EOF on its stdin
+                [sys.executable, "-I", crackcore.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise CookieError("worker", f"cannot start a crack worker: {exc}") from None
         assert self.process.stdin is not None and self.process.stdout is not None
         self.stdin = self.process.stdin  # frames to the worker
         self.stdout = self.process.stdout  # replies from the worker
         for field in crackcore.encode_target(target):
-            crackcore.write_frame(self.stdin, field)
+            crackcore.write_frame(self.stdin, field)  # buffered; sent with the first block
 
     def check(self, block: bytes) -> tuple[int, int]:
         """(lines checked, index of the key or -1) for one block."""
@@ -175,23 +178,28 @@ class Cracker:
                     "wordlist", f"cannot open wordlist: {exc.strerror}: {wordlist}"
                 ) from None
             with stream:
-                return self._run_stream(stream, progress)
+                workers = self.workers
+                if os.path.getsize(wordlist) <= self.block_size:
+                    workers = 1  # one block: starting processes would cost more than it saves
+                return self._run_stream(stream, progress, workers)
         if isinstance(wordlist, io.TextIOBase):
             raise CookieError("wordlist", "the wordlist stream must be binary (opened with 'rb')")
-        return self._run_stream(wordlist, progress)
+        return self._run_stream(wordlist, progress, self.workers)
 
-    def _run_stream(self, stream: BinaryIO, progress: ProgressCallback | None) -> CrackResult:
+    def _run_stream(
+        self, stream: BinaryIO, progress: ProgressCallback | None, workers: int
+    ) -> CrackResult:
         start = time.perf_counter()
-        try:
-            if self.workers == 1:
+        if workers == 1:
+            try:
                 key, tried = self._run_here(stream, progress, start)
-            else:
-                key, tried = self._run_pool(stream, progress, start)
-        except OSError as exc:
-            raise CookieError("wordlist", f"cannot read wordlist: {exc}") from None
+            except OSError as exc:
+                raise CookieError("wordlist", f"cannot read wordlist: {exc}") from None
+        else:
+            key, tried = self._run_pool(stream, progress, start, workers)
         elapsed = time.perf_counter() - start
         cancelled = key is None and self._cancel.is_set()
-        return CrackResult(key, tried, elapsed, cancelled, self.workers)
+        return CrackResult(key, tried, elapsed, cancelled, workers)
 
     def _report(self, progress: ProgressCallback | None, tried: int, start: float) -> None:
         if progress is not None:
@@ -214,7 +222,7 @@ class Cracker:
         return None, tried
 
     def _run_pool(
-        self, stream: BinaryIO, progress: ProgressCallback | None, start: float
+        self, stream: BinaryIO, progress: ProgressCallback | None, start: float, count: int
     ) -> tuple[bytes | None, int]:
         # One feeding thread per worker process (pipes release the GIL); results come back
         # to this thread, which alone reports progress and decides when to stop.
@@ -227,7 +235,10 @@ class Cracker:
             try:
                 while not stop.is_set():
                     with read_lock:
-                        block = next(blocks, None)
+                        try:
+                            block = next(blocks, None)
+                        except OSError as exc:
+                            raise CookieError("wordlist", f"cannot read wordlist: {exc}") from None
                     if block is None:
                         break
                     count, index = worker.check(block)
@@ -243,7 +254,7 @@ class Cracker:
         key: bytes | None = None
         failure: BaseException | None = None
         try:
-            for _ in range(self.workers):
+            for _ in range(count):
                 workers.append(_Worker(self.target))
             for worker in workers:
                 thread = threading.Thread(target=feed, args=(worker,), name="ctxscope-crack")

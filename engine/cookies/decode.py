@@ -180,6 +180,10 @@ def verify(
     now: int | None = None,
 ) -> Verification:
     """Check the signature against ``keys`` ([*fallbacks, current]), then the age."""
+    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool)):
+        raise CookieError(
+            "bad_option", f"max_age must be an integer number of seconds, not {max_age!r}"
+        )
     decoded = cookie if isinstance(cookie, DecodedCookie) else decode(cookie, now=now)
     secrets = keys_list(keys)
     if not secrets:
@@ -203,6 +207,4 @@ def verify(
         if age < 0:
             message = f"signed with {which}, but dated {-age} s in the future"
             return Verification("expired", index, current, secrets[index], max_age, message)
-    return Verification(
-        "valid", index, current, secrets[index], max_age, f"valid, signed with {which}"
-    )
+    return Verification("valid", index, current, secrets[index], max_age, f"signed with {which}")

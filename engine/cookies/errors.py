@@ -10,8 +10,8 @@ class CookieError(ValueError):
 
     Reasons: ``empty``, ``too_long``, ``bad_chars``, ``no_cookie``, ``parts``, ``bad_base64``,
     ``bad_timestamp``, ``bad_zlib``, ``zlib_bomb``, ``bad_utf8``, ``bad_json``, ``too_deep``,
-    ``bad_tag``, ``bad_option``, ``bad_payload``, ``wordlist``. They are a stable interface (the
-    CLI prints them in ``--json`` error objects and the window maps them to hints).
+    ``bad_tag``, ``bad_option``, ``bad_payload``, ``wordlist``, ``worker``. They are a stable
+    interface: the CLI starts its one error line with the reason, the window can map it to hints.
     """
 
     def __init__(self, reason: str, message: str) -> None:

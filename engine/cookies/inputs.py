@@ -42,10 +42,10 @@ class CookieAttributes:
     expires: datetime | None  # aware UTC, or None when absent or unparsable
     expires_raw: str | None  # the Expires text as sent
     max_age: int | None  # RFC 6265 §5.2.2: seconds; 0 or less deletes the cookie
-    path: str | None
-    domain: str | None
-    secure: bool
-    httponly: bool
+    path: str | None  # §5.2.4; None means the default path of the request URL
+    domain: str | None  # §5.2.3; None means host-only
+    secure: bool  # sent over HTTPS only
+    httponly: bool  # hidden from document.cookie
     samesite: str | None  # as sent: "Lax", "Strict", "None"
     partitioned: bool  # CHIPS
     other: tuple[tuple[str, str | None], ...]  # unknown attributes, in order
@@ -180,8 +180,9 @@ def parse_input(text: str | bytes, cookie_name: str | None = None) -> CookieInpu
     if header == "cookie":
         return _from_cookie_header(rest, cookie_name)
     first = text.split(";", 1)[0]
-    if "=" not in first or first.partition("=")[2][:1] in ("=", "."):
-        # No name, or "=" that is base64 padding (itsdangerous tolerates "payload==.ts.sig").
+    if "=" not in first or first.partition("=")[2].startswith("="):
+        # No name, or "==" that is base64 padding (itsdangerous tolerates "payload==.ts.sig");
+        # a single "=" stays a name separator, as "session=.compressed" needs.
         return CookieInput(check_value(text), None, "value", None)
     items = text.split(";")
     if _looks_like_set_cookie(items):

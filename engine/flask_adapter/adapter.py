@@ -217,31 +217,48 @@ class FlaskAdapter:
 
     # --- emitting -------------------------------------------------------------------------
 
-    def emit(self, cls: type[Event], name: str | None, blueprint: str | None,
-             fields: dict[str, Any], request_id: Any = _AUTO) -> None:
-        """Refresh this thread's reconstructed contexts, then publish one event."""
+    def emit(
+        self,
+        cls: type[Event],
+        name: str | None,
+        blueprint: str | None,
+        fields: dict[str, Any],
+        request_id: Any = _AUTO,
+        refresh: bool = False,
+    ) -> None:
+        """Publish one event; with ``refresh``, first re-read this thread's ``g`` and session.
+
+        Only user code changes ``g`` and the session, so the hooks, the view and the session
+        steps refresh the reconstructed contexts; a held thread (breakpoints armed) refreshes
+        at every step, so a paused request always shows what it holds right now.
+        """
         try:
+            events = self.events
             stacks = self.stacks.frames(self.stacks.ident())
             rid = None
             if stacks is not None:
+                refresh = refresh or events.breakpoints.armed
                 req = stacks["request"]
                 if req:
                     rid = req[-1].request_id
-                    refresh_request(req[-1])
+                    if refresh:
+                        refresh_request(req[-1])
                 app = stacks["app"]
                 if app:
-                    refresh_app(app[-1])
+                    if refresh:
+                        refresh_app(app[-1])
                     if rid is None:
                         rid = app[-1].request_id
             if request_id is not _AUTO:
                 rid = request_id
-            self.events.emit(cls, rid, name, blueprint, fields)
+            events.emit(cls, rid, name, blueprint, fields)
         except Exception:
             # Observing must never break the request it observes.
             if not self._failed_once:
                 self._failed_once = True
-                log.exception("ctxscope: reporting a %s step failed; further errors hidden",
-                              cls.kind)
+                log.exception(
+                    "ctxscope: reporting a %s step failed; further errors hidden", cls.kind
+                )
 
     def flush_push(self, ctx: Any) -> None:
         contexts.flush_push(self, ctx)
@@ -261,15 +278,21 @@ class FlaskAdapter:
         from werkzeug.exceptions import HTTPException
 
         is_http = isinstance(e, HTTPException)
-        self.emit(ExceptionRaised, None, None, {
-            "error": describe_error(e),
-            "error_type": f"{type(e).__module__}.{type(e).__qualname__}",
-            "http_code": getattr(e, "code", None) if is_http else None,
-            "handled": handled,
-            "handler": qualname(getattr(handler, "__wrapped__", handler))
-            if handler is not None else None,
-            "traceback": None if is_http else "".join(traceback.format_exception(e)),
-        })
+        self.emit(
+            ExceptionRaised,
+            None,
+            None,
+            {
+                "error": describe_error(e),
+                "error_type": f"{type(e).__module__}.{type(e).__qualname__}",
+                "http_code": getattr(e, "code", None) if is_http else None,
+                "handled": handled,
+                "handler": qualname(getattr(handler, "__wrapped__", handler))
+                if handler is not None
+                else None,
+                "traceback": None if is_http else "".join(traceback.format_exception(e)),
+            },
+        )
 
     # --- shadowed methods -----------------------------------------------------------------
 
@@ -336,9 +359,13 @@ class FlaskAdapter:
         ident = stacks.ident()
         new = stacks.push(ident, "app", app_frame(ctx, self.name, rid))
         if self.events.active:
-            self.emit(LocalSet, "stack", None,
-                      {"local": APP_STACK, "ident": ident, "value": [f.label for f in new]},
-                      request_id=rid)
+            self.emit(
+                LocalSet,
+                "stack",
+                None,
+                {"local": APP_STACK, "ident": ident, "value": [f.label for f in new]},
+                request_id=rid,
+            )
             self.emit(AppCtxPushed, None, None, {"app": self.name}, request_id=rid)
 
     def _on_request_started(self, sender: Any, **extra: Any) -> None:
@@ -346,8 +373,9 @@ class FlaskAdapter:
         if self.events.active:
             self.emit(RequestStarted, None, None, {})
 
-    def _on_got_request_exception(self, sender: Any, exception: BaseException,
-                                  **extra: Any) -> None:
+    def _on_got_request_exception(
+        self, sender: Any, exception: BaseException, **extra: Any
+    ) -> None:
         if not self.events.active:
             return
         self.report_exception(exception, handled=False, handler=None)
@@ -355,23 +383,34 @@ class FlaskAdapter:
         propagate = app.config.get("PROPAGATE_EXCEPTIONS")
         if propagate is None:
             propagate = app.testing or app.debug
-        self.emit(GotRequestException, None, None,
-                  {"error": describe_error(exception), "propagated": bool(propagate)})
+        self.emit(
+            GotRequestException,
+            None,
+            None,
+            {"error": describe_error(exception), "propagated": bool(propagate)},
+        )
 
     def _on_request_finished(self, sender: Any, response: Any, **extra: Any) -> None:
         if self.events.active:
-            self.emit(RequestFinished, None, None, {
-                "status": response.status_code,
-                "headers": [[k, v] for k, v in response.headers.items()],
-            })
+            self.emit(
+                RequestFinished,
+                None,
+                None,
+                {
+                    "status": response.status_code,
+                    "headers": [[k, v] for k, v in response.headers.items()],
+                },
+            )
 
-    def _on_request_tearing_down(self, sender: Any, exc: BaseException | None = None,
-                                 **extra: Any) -> None:
+    def _on_request_tearing_down(
+        self, sender: Any, exc: BaseException | None = None, **extra: Any
+    ) -> None:
         if self.events.active:
             self.emit(RequestTearingDown, None, None, {"error": describe_error(exc)})
 
-    def _on_appcontext_tearing_down(self, sender: Any, exc: BaseException | None = None,
-                                    **extra: Any) -> None:
+    def _on_appcontext_tearing_down(
+        self, sender: Any, exc: BaseException | None = None, **extra: Any
+    ) -> None:
         contexts.flush_pop(self)
         top = self.stacks.top(self.stacks.ident(), "app")
         error = describe_error(exc)
@@ -392,11 +431,17 @@ class FlaskAdapter:
             return
         rid = frame.request_id
         if rest:
-            self.emit(LocalSet, "stack", None,
-                      {"local": APP_STACK, "ident": ident, "value": [f.label for f in rest]},
-                      request_id=rid)
+            self.emit(
+                LocalSet,
+                "stack",
+                None,
+                {"local": APP_STACK, "ident": ident, "value": [f.label for f in rest]},
+                request_id=rid,
+            )
         else:
-            self.emit(LocalReleased, None, None, {"local": APP_STACK, "ident": ident},
-                      request_id=rid)
-        self.emit(AppCtxPopped, None, None, {"app": self.name, "error": frame.error},
-                  request_id=rid)
+            self.emit(
+                LocalReleased, None, None, {"local": APP_STACK, "ident": ident}, request_id=rid
+            )
+        self.emit(
+            AppCtxPopped, None, None, {"app": self.name, "error": frame.error}, request_id=rid
+        )

@@ -105,12 +105,18 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
             request = self.request
             rule = request.url_rule
             error = request.routing_exception
-            adapter.emit(UrlMatched, None, None, {
-                "endpoint": rule.endpoint if rule is not None else None,
-                "rule": rule.rule if rule is not None else None,
-                "view_args": summarize(request.view_args),
-                "error": None if error is None else _http_error(error),
-            })
+            adapter.emit(
+                UrlMatched,
+                None,
+                None,
+                {
+                    "endpoint": rule.endpoint if rule is not None else None,
+                    "rule": rule.rule if rule is not None else None,
+                    "view_args": summarize(request.view_args),
+                    "error": None if error is None else _http_error(error),
+                },
+                refresh=True,
+            )
 
     def copy(self: Any) -> Any:
         rv = base_copy(self)
@@ -154,16 +160,26 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
     rid = ctx._ctxscope_rid
     new = stacks.push(ident, "request", request_frame(ctx, rid))
     if adapter.events.active:
-        adapter.emit(LocalSet, "stack", None,
-                     {"local": REQUEST_STACK, "ident": ident, "value": [f.label for f in new]},
-                     request_id=rid)
+        adapter.emit(
+            LocalSet,
+            "stack",
+            None,
+            {"local": REQUEST_STACK, "ident": ident, "value": [f.label for f in new]},
+            request_id=rid,
+        )
         request = ctx.request
-        adapter.emit(RequestCtxPushed, None, None, {
-            "method": request.method,
-            "path": request.path,
-            "url": request.url,
-            "nested": nested,
-        }, request_id=rid)
+        adapter.emit(
+            RequestCtxPushed,
+            None,
+            None,
+            {
+                "method": request.method,
+                "path": request.path,
+                "url": request.url,
+                "nested": nested,
+            },
+            request_id=rid,
+        )
 
 
 def flush_pop(adapter: FlaskAdapter, force: bool = False) -> None:
@@ -188,10 +204,15 @@ def flush_pop(adapter: FlaskAdapter, force: bool = False) -> None:
         return
     rid = frame.request_id
     if rest:
-        adapter.emit(LocalSet, "stack", None,
-                     {"local": REQUEST_STACK, "ident": ident, "value": [f.label for f in rest]},
-                     request_id=rid)
+        adapter.emit(
+            LocalSet,
+            "stack",
+            None,
+            {"local": REQUEST_STACK, "ident": ident, "value": [f.label for f in rest]},
+            request_id=rid,
+        )
     else:
-        adapter.emit(LocalReleased, None, None, {"local": REQUEST_STACK, "ident": ident},
-                     request_id=rid)
+        adapter.emit(
+            LocalReleased, None, None, {"local": REQUEST_STACK, "ident": ident}, request_id=rid
+        )
     adapter.emit(RequestCtxPopped, None, None, {"error": describe_error(exc)}, request_id=rid)

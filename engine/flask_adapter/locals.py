@@ -54,7 +54,7 @@ def session_items(session: Any) -> dict[str, Any] | None:
 class Frame:
     """One context on a reconstructed stack: its label, request and latest summary."""
 
-    __slots__ = ("ctx", "error", "label", "request_id", "summary")
+    __slots__ = ("ctx", "error", "label", "request_id", "seen", "summary")
 
     def __init__(self, ctx: Any, label: str, request_id: int | None, summary: dict[str, Any]):
         self.ctx = ctx  # the live context, read only on its own thread
@@ -62,12 +62,14 @@ class Frame:
         self.request_id = request_id  # the request this context belongs to, None for a bare app ctx
         self.summary = summary  # what snapshot() shows; refreshed on the context's thread
         self.error: str | None = None  # the error its teardown saw, for the pop event
+        self.seen: dict[str, Any] = {}  # raw values last summarized, to skip unchanged ones
 
 
 def app_frame(ctx: Any, app_name: str, request_id: int | None) -> Frame:
     summary = {"type": "AppContext", "app": app_name, "request_id": request_id, "g": {}}
     frame = Frame(ctx, f"<AppContext {app_name}>", request_id, summary)
-    refresh_app(frame)
+    if getattr(getattr(ctx, "g", None), "__dict__", None):  # a context pushed again keeps g
+        refresh_app(frame)
     return frame
 
 
@@ -84,14 +86,28 @@ def request_frame(ctx: Any, request_id: int) -> Frame:
         "session_modified": False,
     }
     frame = Frame(ctx, f"<RequestContext {request.method} {request.path}>", request_id, summary)
-    refresh_request(frame)
+    if raw_session(ctx) is not None:  # pushed again (a copy, stream_with_context): has a session
+        refresh_request(frame)
     return frame
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _unchanged(seen: dict[str, Any], key: str, values: dict[str, Any] | None) -> bool:
+    """Same as last time and nothing inside can change in place (summarizing is the cost)."""
+    if key not in seen or seen[key] != values:
+        return False
+    return values is None or all(type(v) in _SCALARS for v in values.values())
 
 
 def refresh_app(frame: Frame) -> None:
     g = getattr(frame.ctx, "g", None)
-    items = getattr(g, "__dict__", None)
-    frame.summary["g"] = {k: summarize(v, 1) for k, v in list(items.items())} if items else {}
+    items = dict(getattr(g, "__dict__", None) or {})
+    seen = frame.seen
+    if not _unchanged(seen, "g", items):
+        seen["g"] = items
+        frame.summary["g"] = {k: summarize(v, 1) for k, v in items.items()}
 
 
 def refresh_request(frame: Frame) -> None:
@@ -100,10 +116,16 @@ def refresh_request(frame: Frame) -> None:
     rule = getattr(request, "url_rule", None)
     session = raw_session(ctx)
     summary = frame.summary
+    seen = frame.seen
     summary["endpoint"] = rule.endpoint if rule is not None else None
-    summary["view_args"] = summarize(request.view_args)
+    view_args = request.view_args
+    if not _unchanged(seen, "view_args", view_args):
+        seen["view_args"] = dict(view_args) if isinstance(view_args, dict) else view_args
+        summary["view_args"] = summarize(view_args)
     items = session_items(session)
-    summary["session"] = None if items is None else summarize(items)
+    if not _unchanged(seen, "session", items):
+        seen["session"] = items
+        summary["session"] = None if items is None else summarize(items)
     summary["session_modified"] = bool(getattr(session, "modified", False))
 
 

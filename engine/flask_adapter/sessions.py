@@ -115,17 +115,25 @@ class ObservedSessionInterface:
         cookie = request.cookies.get(_cookie_name(inner, app))
         if null:
             verdict = "null"
-        elif adapter.signed_cookie_sessions and type(session) is getattr(inner, "session_class", None):
+        elif adapter.signed_cookie_sessions and type(session) is getattr(
+            inner, "session_class", None
+        ):
             verdict = _cookie_verdict(inner, app, cookie, items)
         else:
             verdict = "custom"
-        adapter.emit(SessionOpened, None, None, {
-            "interface": type(inner).__qualname__,
-            "null": null,
-            "cookie": cookie,
-            "session": before,
-            "verdict": verdict,
-        })
+        adapter.emit(
+            SessionOpened,
+            None,
+            None,
+            {
+                "interface": type(inner).__qualname__,
+                "null": null,
+                "cookie": cookie,
+                "session": before,
+                "verdict": verdict,
+            },
+            refresh=True,
+        )
 
     def _saved(self, app: Any, ctx: Any, session: Any, response: Any) -> None:
         inner = self._ctxscope_inner
@@ -140,19 +148,26 @@ class ObservedSessionInterface:
         modified = bool(getattr(session, "modified", False))
         items = session_items(session)
         permanent = (
-            bool(items.get("_permanent", False)) if isinstance(session, dict) and items
+            bool(items.get("_permanent", False))
+            if isinstance(session, dict) and items
             else bool(getattr(session, "permanent", False))
         )
-        self._ctxscope_adapter.emit(SessionSaved, None, None, {
-            "interface": type(inner).__qualname__,
-            "before": getattr(ctx, "_ctxscope_session_before", None),
-            "after": None if items is None else summarize(items),
-            "accessed": accessed,
-            "modified": modified,
-            "permanent": permanent,
-            "set_cookie": set_cookie,
-            "deleted": set_cookie is not None and "Max-Age=0" in set_cookie,
-        })
+        self._ctxscope_adapter.emit(
+            SessionSaved,
+            None,
+            None,
+            {
+                "interface": type(inner).__qualname__,
+                "before": getattr(ctx, "_ctxscope_session_before", None),
+                "after": None if items is None else summarize(items),
+                "accessed": accessed,
+                "modified": modified,
+                "permanent": permanent,
+                "set_cookie": set_cookie,
+                "deleted": set_cookie is not None and "Max-Age=0" in set_cookie,
+            },
+            refresh=True,
+        )
 
 
 def _cookie_name(inner: Any, app: Any) -> str:

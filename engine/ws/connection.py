@@ -89,7 +89,7 @@ class WebSocket:
     @property
     def closed(self) -> bool:
         """True once the closing handshake started or the connection is gone."""
-        return self.protocol.state is not OPEN or self._eof
+        return self.protocol.state is not OPEN or self._eof or self._write_failed
 
     @property
     def close_code(self) -> int | None:
@@ -106,7 +106,7 @@ class WebSocket:
         sent = self.protocol.close_sent
         if sent is not None and self.protocol.state is not CLOSED and not self._eof:
             return int(sent.code)
-        return 1006
+        return 1006  # ended without a close frame from the peer (RFC 6455 §7.1.5)
 
     @property
     def close_reason(self) -> str | None:
@@ -182,17 +182,20 @@ class WebSocket:
 
     def _process(self, data: bytes) -> None:
         """Feed bytes (b"" = end of stream) to the tap and the protocol, act on the events."""
+        # Only this thread reads, so the inbound tap needs no lock; keeping it outside the
+        # lock keeps subscribers of ws_frame events from delaying senders on other threads.
+        tap = self.tap
+        if tap is not None:
+            if data:
+                tap.feed_in(data)
+            else:
+                tap.eof_in()
         with self._lock:
             protocol = self.protocol
-            tap = self.tap
             if data:
-                if tap is not None:
-                    tap.feed_in(data)
                 protocol.receive_data(data)
             else:
                 self._eof = True
-                if tap is not None:
-                    tap.eof_in()
                 protocol.receive_eof()
             events = protocol.events_received()
             self._flush()

@@ -131,23 +131,22 @@ class _Session:
         self.ctx: Any = None  # the request context of the handshake request
         self.view: Any = None  # the route's handler function
         self.error: BaseException | None = None  # passed to teardown
+        self._who: tuple[int, str | None, str | None] | None = None  # request_id, name, bp
 
     # -- events ----------------------------------------------------------------------------
 
     def emit(self, cls: type, fields: dict[str, Any]) -> None:
         bus = self.app.events
         if bus.active:
-            request = self.ctx.request
-            bus.emit(
-                cls,
-                self.ctx.request_id,
-                qualname(self.view) if self.view else None,
-                request.blueprint,
-                fields,
-            )
-
-    def _active(self) -> bool:
-        return bool(self.app.events.active)
+            if self._who is None:
+                # Fixed for the connection's life; looked up once (the tap emits per frame).
+                self._who = (
+                    self.ctx.request_id,
+                    qualname(self.view) if self.view is not None else None,
+                    self.ctx.request.blueprint,
+                )
+            request_id, name, blueprint = self._who
+            bus.emit(cls, request_id, name, blueprint, fields)
 
     # -- the lifecycle -----------------------------------------------------------------------
 
@@ -293,7 +292,7 @@ class _Session:
             tap = WsTap(
                 self.connection_id,
                 self.emit,
-                self._active,
+                lambda bus=app.events: bus.active,
                 extensions=extensions_header,
                 max_size=max_size,
             )

@@ -7,9 +7,11 @@ frames interleaved with them are reported one by one (RFC 6455 §5.4); each data
 reported once more, reassembled (and inflated under permessage-deflate, RFC 7692), as
 ``ws_message``.
 
-Events are only built while somebody listens (``is_active()``); the parsing, inflating and
-message bookkeeping always run, so that a subscriber arriving mid-connection still gets
-correct inflation (context takeover makes every message depend on the previous ones).
+Events are only built while somebody listens (``is_active()``). Frame parsing and message
+bookkeeping always run, so a subscriber arriving mid-connection sees correct frames at once.
+Inflating does not run while nobody listens (it would cost as much as the library's own);
+under context takeover a compressed message skipped that way leaves the tap unable to inflate
+later ones, which their ``ws_message`` says in ``error`` (sizes are then the wire sizes).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..events import Event, WsFrame, WsMessage
-from .frames import FrameReader, WireFrame, opcode_name
+from .frames import OPCODE_NAMES, FrameReader, WireFrame, opcode_name
 
 __all__ = ["PREVIEW_BYTES", "DeflateParams", "DirectionTap", "WsTap", "parse_deflate_params"]
 
@@ -64,17 +66,19 @@ def parse_deflate_params(extensions_header: str | None) -> DeflateParams | None:
     return None
 
 
-def text_preview(data: bytes, complete: bool) -> tuple[str, bool]:
-    """(preview, is_text): the start of ``data`` as text if it is UTF-8, else as hex.
+def text_preview(head: bytes, whole: bool) -> tuple[str, bool]:
+    """(preview, is_text): ``head`` (a payload's start) as text if it is UTF-8, else as hex.
 
-    ``complete`` says ``data`` is the whole payload; otherwise a character cut by the preview
-    cap (or by a fragment boundary) is not held against it.
+    ``whole`` says ``head`` is the entire payload; otherwise a character cut at the end by
+    the preview cap (or by a fragment boundary) is not held against it.
     """
-    head = data[:PREVIEW_BYTES]
-    final = complete and len(data) <= PREVIEW_BYTES
+    head = head[:PREVIEW_BYTES]
     try:
-        return _utf8_decoder().decode(head, final), True
-    except UnicodeDecodeError:
+        return str(head, "utf-8"), True
+    except UnicodeDecodeError as exc:
+        # An incomplete sequence at the very end is a cut, not an error (unless whole).
+        if not whole and exc.end == len(head) and exc.reason == "unexpected end of data":
+            return str(head[: exc.start], "utf-8"), True
         return head.hex(), False
 
 
@@ -135,9 +139,13 @@ class DirectionTap:
         self.msg_length = 0  # its (inflated) payload bytes so far
         self.msg_wire_length = 0  # its payload bytes as on the wire
         self.msg_head = b""  # first PREVIEW_BYTES of its (inflated) payload
-        self.msg_decoder: Any = None  # incremental UTF-8 check of a text message
+        self.msg_decoder: Any = None  # incremental UTF-8 check of a fragmented text message
+        self.msg_text_check = False  # check this message's UTF-8 (it began while listened to)
+        self.msg_inflate = False  # inflate this message (compressed, listened to, in sync)
+        # The inflater saw every compressed message so far (or restarts per message).
+        self.inflate_synced = True
         self.msg_error: str | None = None  # first problem found in the message
-        self.frame_text = False  # the last frame carried uncompressed text (for its preview)
+        self.listening: Callable[[], bool] = lambda: True  # set by WsTap: events wanted?
         self.close: tuple[int | None, str | None] | None = None  # first close frame seen
         self.frames = 0  # frames seen in this direction
         self.ended = False  # the byte stream of this direction ended
@@ -145,67 +153,127 @@ class DirectionTap:
     # -- per frame --------------------------------------------------------------------------
 
     def process(self, frame: WireFrame, build: bool) -> tuple[dict | None, dict | None]:
-        """Update message state with ``frame``; the fields of its events when ``build``."""
+        """Update message state with ``frame``; the fields of its events when ``build``.
+
+        Unmasks only what is needed: whole payloads to inflate (always: context takeover
+        makes every message depend on the ones before) and to check UTF-8 (while somebody
+        listens); just the start of a payload for a preview; nothing otherwise.
+        """
         self.frames += 1
-        op = frame.header[0] & 0x0F
-        error = frame.error
-        inflated: bytes | None = None
+        header, length, wire, error, complete = frame
+        b0 = header[0]
+        op = b0 & 0x0F
+        payload: bytes | None = None
+        inflated_size: int | None = None
         message = None
         close_code = close_reason = None
-        self.frame_text = False
-        if op & 0x08 and op in (0x8, 0x9, 0xA):
-            if frame.header[0] & 0x40 and self.compression:
-                error = _join(error, "RSV1 set on a control frame (RFC 7692 §6.1)")
-            if op == 0x8:
-                close_code, close_reason, problem = parse_close(frame.payload)
-                if frame.complete:
-                    error = _join(error, problem)
-                    if self.close is None:
-                        self.close = (close_code, close_reason)
+        text = False  # the frame carries uncompressed text: preview it as text
+        if op >= 0x8:
+            if op <= 0xA:
+                if b0 & 0x40 and self.compression:
+                    error = _join(error, "RSV1 set on a control frame (RFC 7692 §6.1)")
+                if op == 0x8:
+                    payload = frame.payload
+                    close_code, close_reason, problem = parse_close(payload)
+                    if complete:
+                        error = _join(error, problem)
+                        if self.close is None:
+                            self.close = (close_code, close_reason)
         elif op <= 0x2:
-            inflated, error, message = self._data(frame, op, error, build)
+            fin = b0 >= 0x80
+            if op == 0x0:
+                if self.msg_opcode is None:
+                    # RFC 6455 §5.4: a continuation frame needs a message to continue.
+                    error = _join(error, "continuation frame without a message to continue")
+                    fin = False  # belongs to no message
+                elif b0 & 0x40 and self.compression:
+                    error = _join(error, "RSV1 set on a continuation frame (RFC 7692 §6.1)")
+            else:
+                if self.msg_opcode is not None:
+                    # A new data message inside a fragmented one: the old one is lost.
+                    error = _join(error, "expected a continuation frame (RFC 6455 §5.4)")
+                self._start(op, bool(b0 & 0x40) and self.compression)
+            if self.msg_opcode is not None:
+                payload, inflated_size = self._data(frame, fin, complete, build)
+                text = self.msg_opcode == 0x1 and not self.msg_compressed
+                if fin and complete:
+                    if build:
+                        message = self._message_fields()
+                    self.msg_opcode = None
         if not build:
             return None, None
-        return self._frame_fields(frame, op, error, inflated, close_code, close_reason), message
+        # -- the ws_frame fields ----------------------------------------------------------
+        b1 = header[1] if len(header) > 1 else 0
+        head = payload[:PREVIEW_BYTES] if payload is not None else frame.payload_head(PREVIEW_BYTES)
+        if op >= 0x8:
+            preview, is_text = control_preview(head)
+        elif text:
+            whole = complete and op == 0x1 and b0 >= 0x80 and length <= PREVIEW_BYTES
+            preview, is_text = text_preview(head, whole)
+        else:
+            preview, is_text = head.hex(), False
+        code = b1 & 0x7F
+        masked = b1 >= 0x80
+        fields = {
+            "direction": self.direction,
+            "fin": b0 >= 0x80,
+            "rsv1": bool(b0 & 0x40),
+            "rsv2": bool(b0 & 0x20),
+            "rsv3": bool(b0 & 0x10),
+            "opcode": op,
+            "opcode_name": OPCODE_NAMES.get(op) or opcode_name(op),
+            "masked": masked,
+            "masking_key": header[-4:].hex() if masked and len(header) >= 6 else None,
+            "length": length,
+            "length_encoding": 7 if code < 126 else (16 if code == 126 else 64),
+            "header_hex": header.hex(),
+            "payload_wire_preview": wire[:PREVIEW_BYTES].hex(),
+            "payload_preview": preview,
+            "payload_preview_is_text": is_text,
+            "wire_size": len(header) + len(wire),
+            "inflated_size": inflated_size,
+            "error": error,
+            "close_code": close_code,
+            "close_reason": close_reason,
+        }
+        return fields, message
 
     def _data(
-        self, frame: WireFrame, op: int, error: str | None, build: bool
-    ) -> tuple[bytes | None, str | None, dict | None]:
-        rsv1 = bool(frame.header[0] & 0x40)
-        fin = bool(frame.header[0] & 0x80)
-        if op == 0x0:
-            if self.msg_opcode is None:
-                # RFC 6455 §5.4: a continuation frame needs a message to continue.
-                return None, _join(error, "continuation frame without a message to continue"), None
-            if rsv1 and self.compression:
-                error = _join(error, "RSV1 set on a continuation frame (RFC 7692 §6.1)")
-        else:
-            if self.msg_opcode is not None:
-                # A new data message started inside a fragmented one: the old one is lost.
-                error = _join(error, "expected a continuation frame (RFC 6455 §5.4)")
-            self._start(op, rsv1 and self.compression)
-        self.frame_text = self.msg_opcode == 0x1 and not self.msg_compressed
+        self, frame: WireFrame, fin: bool, complete: bool, build: bool
+    ) -> tuple[bytes | None, int | None]:
+        """Account one frame of the current data message: (unmasked payload, inflated size)."""
         self.msg_frames += 1
-        self.msg_wire_length += len(frame.wire_payload)
-        data: bytes = frame.payload
-        inflated = None
-        if self.msg_compressed and frame.complete:
-            data = inflated = self._inflate(data, fin)
-        self.msg_length += len(data)
-        if len(self.msg_head) < PREVIEW_BYTES:
-            self.msg_head += data[: PREVIEW_BYTES - len(self.msg_head)]
-        if self.msg_decoder is not None and self.msg_error is None:
+        wire_length = len(frame[2])
+        self.msg_wire_length += wire_length
+        payload = None
+        data = None
+        inflated_size = None
+        if self.msg_inflate and complete:
+            payload = frame.payload
+            data = self._inflate(payload, fin)
+            inflated_size = len(data)
+            self.msg_length += inflated_size
+        else:
+            self.msg_length += wire_length
+        if self.msg_text_check and self.msg_error is None and data is None:
+            payload = data = frame.payload  # needed whole for the UTF-8 check below
+        missing = PREVIEW_BYTES - len(self.msg_head)
+        if missing > 0 and (build or data is not None):
+            self.msg_head += data[:missing] if data is not None else frame.payload_head(missing)
+        if self.msg_text_check and self.msg_error is None:
+            assert data is not None
             try:
-                self.msg_decoder.decode(data, fin)
+                if self.msg_decoder is None and fin and self.msg_frames == 1:
+                    str(data, "utf-8")  # a whole message in one frame: one C call
+                else:
+                    if self.msg_decoder is None:
+                        self.msg_decoder = _utf8_decoder()
+                    self.msg_decoder.decode(data, fin)
             except UnicodeDecodeError as exc:
                 self.msg_error = f"invalid UTF-8 in text message: {exc.reason}"
         if self.max_size is not None and self.msg_length > self.max_size and not self.msg_error:
             self.msg_error = f"message of {self.msg_length}+ bytes exceeds {self.max_size}"
-        if not fin or not frame.complete:
-            return inflated, error, None
-        message = self._message_fields() if build else None
-        self.msg_opcode = None
-        return inflated, error, message
+        return payload, inflated_size
 
     def _start(self, op: int, compressed: bool) -> None:
         self.msg_opcode = op
@@ -214,10 +282,27 @@ class DirectionTap:
         self.msg_length = 0
         self.msg_wire_length = 0
         self.msg_head = b""
-        self.msg_decoder = _utf8_decoder() if op == 0x1 else None
+        self.msg_decoder = None
+        listening = self.listening()
+        # UTF-8 is checked for text messages that begin while somebody listens (§8.1).
+        self.msg_text_check = op == 0x1 and listening
         self.msg_error = None
-        if compressed and self.reset_per_message:
-            self.inflater = zlib.decompressobj(wbits=-15)
+        self.msg_inflate = False
+        if compressed:
+            if self.reset_per_message:
+                self.inflater = zlib.decompressobj(wbits=-15)
+                self.inflate_synced = True
+            if not listening:
+                # Inflating costs as much as the library's own inflating; skip it while
+                # nobody listens. Under context takeover the window is then lost for good.
+                self.inflate_synced = self.reset_per_message
+            elif self.inflate_synced:
+                self.msg_inflate = True
+            else:
+                self.msg_error = (
+                    "not inflated: earlier compressed messages passed while nobody listened "
+                    "and context takeover needs every one of them (RFC 7692 §7.2.3)"
+                )
 
     def _inflate(self, data: bytes, fin: bool) -> bytes:
         if self.msg_error is not None and self.msg_error.startswith("inflat"):
@@ -240,57 +325,15 @@ class DirectionTap:
 
     # -- event fields -----------------------------------------------------------------------
 
-    def _frame_fields(
-        self,
-        frame: WireFrame,
-        op: int,
-        error: str | None,
-        inflated: bytes | None,
-        close_code: int | None,
-        close_reason: str | None,
-    ) -> dict[str, Any]:
-        header = frame.header
-        b0 = header[0]
-        b1 = header[1] if len(header) > 1 else 0
-        payload = frame.payload
-        if op & 0x08:
-            preview, is_text = control_preview(payload)
-        elif self.frame_text:
-            preview, is_text = text_preview(payload, frame.complete and op == 0x1 and b0 >= 0x80)
-        else:
-            preview, is_text = payload[:PREVIEW_BYTES].hex(), False
-        code = b1 & 0x7F
-        return {
-            "direction": self.direction,
-            "fin": b0 >= 0x80,
-            "rsv1": bool(b0 & 0x40),
-            "rsv2": bool(b0 & 0x20),
-            "rsv3": bool(b0 & 0x10),
-            "opcode": op,
-            "opcode_name": opcode_name(op),
-            "masked": b1 >= 0x80,
-            "masking_key": header[-4:].hex() if b1 >= 0x80 and len(header) >= 6 else None,
-            "length": frame.length,
-            "length_encoding": 7 if code < 126 else (16 if code == 126 else 64),
-            "header_hex": header.hex(),
-            "payload_wire_preview": frame.wire_payload[:PREVIEW_BYTES].hex(),
-            "payload_preview": preview,
-            "payload_preview_is_text": is_text,
-            "wire_size": len(header) + len(frame.wire_payload),
-            "inflated_size": None if inflated is None else len(inflated),
-            "error": error,
-            "close_code": close_code,
-            "close_reason": close_reason,
-        }
-
     def _message_fields(self) -> dict[str, Any]:
         if self.msg_opcode == 0x1:
-            preview, is_text = text_preview(self.msg_head, self.msg_length <= PREVIEW_BYTES)
+            whole = self.msg_length <= PREVIEW_BYTES
+            preview, is_text = text_preview(self.msg_head, whole)
         else:
             preview, is_text = self.msg_head.hex(), False
         return {
             "direction": self.direction,
-            "opcode_name": opcode_name(self.msg_opcode or 0),
+            "opcode_name": "text" if self.msg_opcode == 0x1 else "binary",
             "length": self.msg_length,
             "frames": self.msg_frames,
             "compressed": self.msg_compressed,
@@ -325,6 +368,7 @@ class WsTap:
         self.is_active = is_active  # whether events are wanted right now
         self.inbound = DirectionTap("in", deflate=deflate, max_size=max_size)  # client → server
         self.outbound = DirectionTap("out", deflate=deflate, max_size=None)  # server → client
+        self.inbound.listening = self.outbound.listening = is_active
         self.first_close: str | None = None  # "in" or "out": who sent the first close frame
 
     def feed_in(self, data: bytes | bytearray | memoryview) -> None:

@@ -32,19 +32,42 @@ FLAG_PAUSED = 3  # a breakpoint held the thread here
 _ERROR_KINDS = frozenset({"exception", "got_request_exception"})
 
 
+# Kinds that carry an error-ish field; every other kind is FLAG_NONE without a look inside.
+_CHECKED_KINDS = frozenset(
+    {
+        "exception",
+        "got_request_exception",
+        "paused",
+        "before_request",
+        "view",
+        "url_matched",
+        "url_value_preprocessor",
+        "after_request",
+        "after_this_request",
+        "teardown_request",
+        "teardown_appcontext",
+        "request_tearing_down",
+        "appcontext_tearing_down",
+        "ws_handshake",
+        "ws_frame",
+        "error_handler",
+    }
+)
+
+
 def event_flag(ev: Event) -> int:
-    d = ev.__dict__
     kind = ev.kind
-    if kind in _ERROR_KINDS or d.get("raised"):
+    if kind not in _CHECKED_KINDS:
+        return FLAG_NONE
+    if kind in _ERROR_KINDS:
         return FLAG_ERROR
     if kind == "paused":
         return FLAG_PAUSED
+    d = ev.__dict__
+    if d.get("raised") or d.get("error"):
+        return FLAG_ERROR
     if d.get("short_circuit"):
         return FLAG_SHORT
-    if kind == "ws_frame" and d.get("error"):
-        return FLAG_ERROR
-    if d.get("error") and kind not in ("request_ctx_popped", "app_ctx_popped"):
-        return FLAG_ERROR
     return FLAG_NONE
 
 

@@ -1,8 +1,9 @@
 """A WebSocket frame header drawn bit by bit, laid out like the diagram of RFC 6455 §5.2.
 
-Rows of 32 bits (four bytes; 16 when the widget is narrow), each bit a cell holding 0 or 1, with the field it belongs to named
-under it: FIN, RSV1-3, opcode, MASK, payload length (7 bits), the extended payload length (16 or
-64 bits, present when the 7-bit length is 126 or 127) and the masking key (when MASK is 1).
+Rows of 32 bits (four bytes; 16 when the widget is narrow), each bit a cell holding 0 or 1,
+with the field it belongs to named under it: FIN, RSV1-3, opcode, MASK, payload length (7 bits),
+the extended payload length (16 or 64 bits, present when the 7-bit length is 126 or 127) and
+the masking key (when MASK is 1).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-__all__ = ["FrameHeaderBits", "HeaderField", "OPCODE_NAMES", "parse_header_fields"]
+__all__ = ["OPCODE_NAMES", "FrameHeaderBits", "HeaderField", "parse_header_fields"]
 
 OPCODE_NAMES = {
     0x0: "continuation",

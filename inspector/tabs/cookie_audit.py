@@ -12,7 +12,7 @@ import stat
 import threading
 import time
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from engine.cookies.crack import Cracker, CrackResult
 from engine.cookies.decode import DecodedCookie
@@ -56,13 +56,16 @@ class AuditRunner(QObject):
         self._cracker: Cracker | None = None  # the running cracker, for cancel()
         self._cancel = threading.Event()  # set by cancel(); the cracker shares it
         self._tried = 0  # latest progress figures, written by the worker
-        self._rate = 0.0
+        self._rate = 0.0  # candidates per second, as last reported
         self._total = -1  # lines in the wordlist, -1 while unknown
         self._outcome: tuple[str, str, str] | None = None  # set once by the worker when done
         self._poll = QTimer(self)  # GUI-thread poll of the fields above
         self._poll.setInterval(100)
         self._poll.timeout.connect(self._tick)
         self.workers: int | None = None  # None: the library's default (one per CPU)
+        app = QCoreApplication.instance()
+        if app is not None:  # stop the worker processes when the application quits
+            app.aboutToQuit.connect(self.cancel)
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()

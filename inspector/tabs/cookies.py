@@ -108,7 +108,7 @@ class CookieWorkbenchTab(QWidget):
         self._reverify()
 
     def set_cookie_text(self, text: str) -> None:
-        """Put a cookie (value, ``name=value``, ``Cookie:`` or ``Set-Cookie:`` line) in and decode."""
+        """Decode a cookie: a value, ``name=value``, a ``Cookie:`` or ``Set-Cookie:`` line."""
         self.input_edit.setPlainText(text)
         self.decode_now()
 
@@ -281,7 +281,6 @@ class CookieWorkbenchTab(QWidget):
         rb = QHBoxLayout()
         self.copy_btn = QPushButton("Copy")
         self.compose_btn = QPushButton("Use in composer")
-        self.compose_btn.setToolTip("Put this cookie in the composer's jar as 'session'")
         self.resign_status = QLabel("")  # one line: what Re-sign did or why it could not
         self.resign_status.setWordWrap(True)
         rb.addWidget(self.copy_btn)
@@ -426,7 +425,12 @@ class CookieWorkbenchTab(QWidget):
         self._set_decoded(decoded, "")
 
     def _set_decoded(self, decoded: DecodedCookie | None, error: str) -> None:
+        previous = self._decoded
         self._decoded = decoded
+        if decoded is not None and (previous is None or previous.value != decoded.value):
+            self._resigned = ""  # a cookie made from the previous paste no longer applies
+            self.resigned_edit.clear()
+            self.resign_status.clear()
         self.error_label.setText(error.splitlines()[0] if error else "")
         if decoded is None:
             self._tree.clear()
@@ -535,9 +539,13 @@ class CookieWorkbenchTab(QWidget):
         has_key = any(k for k in self.secret_keys())
         self.resign_btn.setEnabled(has_key)
         self.resign_btn.setToolTip("" if has_key else "Add a secret key to sign with")
-        has_cookie = bool(self._resigned)
-        self.copy_btn.setEnabled(has_cookie)
-        self.compose_btn.setEnabled(has_cookie)
+        self.copy_btn.setEnabled(bool(self._resigned))
+        self.compose_btn.setEnabled(bool(self._resigned) or self._decoded is not None)
+        self.compose_btn.setToolTip(
+            "Put the re-signed cookie in the composer's jar as 'session'"
+            if self._resigned
+            else "Put the pasted cookie in the composer's jar as 'session'"
+        )
 
     def resign(self) -> str | None:
         """Sign the edited payload with the current (last) key; the new cookie, or None."""
@@ -596,8 +604,9 @@ class CookieWorkbenchTab(QWidget):
             self.resign_status.setText("Copied to the clipboard")
 
     def _use_in_composer(self) -> None:
-        if self._resigned:
-            self.useInComposer.emit(self._resigned)
+        value = self._resigned or (self._decoded.value if self._decoded is not None else "")
+        if value:
+            self.useInComposer.emit(value)
 
     # --- key audit ----------------------------------------------------------------------------
 
@@ -654,7 +663,7 @@ class CookieWorkbenchTab(QWidget):
             self.audit_result.setStyleSheet("color: #721c24; font-weight: bold;")
             added = key not in self.secret_keys()
             self.add_found_key(key)
-            note = " Added to the keys as a fallback." if added else ""
+            note = " Added to the secret keys." if added else ""
             self.audit_result.setText(f"KEY FOUND: {key!r} {message}.{note}")
         elif outcome == "exhausted":
             self.progress.setValue(self.progress.maximum())

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QFont, QFontDatabase, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontDatabase, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -48,7 +48,9 @@ _ERROR_STYLE = "color: #b00020;"
 _OK_STYLE = "color: #1e7d32;"
 # Close codes an endpoint may send (RFC 6455 §7.4.1-2): 1004-1006 and 1015 are never sent,
 # the rest of 1000-2999 is reserved for the protocol, 3000-4999 is for libraries and apps.
-_SENDABLE_CLOSE = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014})
+_SENDABLE_CLOSE = frozenset(
+    {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
+)
 
 
 def format_hex(hex_text: str, per_line: int = 16, ascii_column: bool = True) -> str:
@@ -103,6 +105,15 @@ def _close_text(ev: Event) -> str:
     return f" · close {code} {reason!r}"
 
 
+def _deflate_text(ev: Event) -> str:
+    inflated = getattr(ev, "inflated_size", None)
+    if not ev.rsv1:
+        return ""
+    if inflated is None:
+        return " · RSV1 set"
+    return f" · RSV1: permessage-deflate, inflates to {inflated} B (RFC 7692)"
+
+
 def _spaced_hex(hex_text: str) -> str:
     try:
         return bytes.fromhex(hex_text).hex(" ")
@@ -134,6 +145,7 @@ class WebSocketTab(QWidget):
         self._messages: dict[int, int] = {}  # connection id -> ws_message count
         self._current: Event | None = None  # the ws_frame shown in the detail panel
         self._current_conn: int | None = None  # connection whose handshake is shown
+        self._listed: set[int] = set()  # connection ids offered in the connection filter
         self._client = WsClient(self)  # the built-in client, threads of its own
         self._model = FramesModel(self)  # every ws_frame ingested
         self._proxy = FrameFilterProxy(self)  # direction/opcode/connection filters
@@ -141,6 +153,7 @@ class WebSocketTab(QWidget):
         self._build()
         self._wire_client()
         self._update_buttons(connected=False)
+        self._update_counts()
 
     # --- public API (window-core relies on it) ------------------------------------------------
 
@@ -182,15 +195,11 @@ class WebSocketTab(QWidget):
         if frames:
             bar = self.table.verticalScrollBar()
             follow = bar.value() >= bar.maximum() - 2
-            for ev in frames:
-                if ev.connection_id not in self._handshakes and not self._has_conn_item(
-                    ev.connection_id
-                ):
-                    new_conn = True
+            new_conn = new_conn or any(ev.connection_id not in self._listed for ev in frames)
             self._model.add_frames(frames)
             if follow:
                 self.table.scrollToBottom()
-        if new_conn or frames:
+        if new_conn or touched - self._listed:
             self._refresh_connections()
         if self._current_conn in touched:
             self._show_handshake(self._current_conn)
@@ -270,7 +279,7 @@ class WebSocketTab(QWidget):
         self.close_code.setValue(1000)
         self.close_reason = QLineEdit()  # close reason (UTF-8, ≤ 123 bytes)
         self.close_reason.setPlaceholderText("reason")
-        self.close_reason.setMaximumWidth(160)
+        self.close_reason.setMaximumWidth(120)
         self.close_btn = QPushButton("Close")
         send.addWidget(self.kind_box)
         send.addWidget(self.payload_edit, 1)
@@ -339,6 +348,11 @@ class WebSocketTab(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in enumerate((48, 64, 84, 104, 36, 44, 48, 60, 62, 48)):
             self.table.setColumnWidth(col, width)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.show_request_action = QAction("Show request context", self.table)
+        self.show_request_action.setEnabled(False)
+        self.table.addAction(self.show_request_action)
+        self.table.doubleClicked.connect(lambda _i: self._show_request())
         lv.addWidget(self.table, 1)
 
         self.log = QPlainTextEdit()  # what the built-in client saw
@@ -346,14 +360,13 @@ class WebSocketTab(QWidget):
         self.log.setMaximumBlockCount(2000)
         self.log.setPlaceholderText("Client log: messages received by the built-in client")
         self.log.setFont(_mono())
-        self.log.setFixedHeight(110)
-        lv.addWidget(self.log)
         split.addWidget(left)
 
         # right: frame detail and handshake
         self.detail_tabs = QTabWidget()
         self.detail_tabs.addTab(self._build_frame_panel(), "Frame")
         self.detail_tabs.addTab(self._build_handshake_panel(), "Handshake")
+        self.detail_tabs.addTab(self.log, "Client log")
         split.addWidget(self.detail_tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
@@ -389,13 +402,16 @@ class WebSocketTab(QWidget):
         self._proxy.layoutChanged.connect(self._update_counts)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.show_request_btn.clicked.connect(self._show_request)
+        self.show_request_action.triggered.connect(self._show_request)
         self.hs_request_btn.clicked.connect(self._show_request)
         self.show_request_btn.setEnabled(False)
 
     def _build_frame_panel(self) -> QWidget:
         panel = QWidget()
         v = QVBoxLayout(panel)
-        self.frame_title = _selectable(QLabel("No frame selected"), wrap=True)  # one-line frame summary
+        self.frame_title = _selectable(
+            QLabel("No frame selected"), wrap=True
+        )  # one-line frame summary
         title_font = self.frame_title.font()
         title_font.setBold(True)
         self.frame_title.setFont(title_font)
@@ -404,9 +420,9 @@ class WebSocketTab(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.bits)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(self.bits.minimumSizeHint().height() * 2 + 12)
+        scroll.setMinimumHeight(self.bits.minimumSizeHint().height() + 12)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        v.addWidget(scroll, 3)
+        v.addWidget(scroll, 4)
         form = QFormLayout()
         self.header_hex = _selectable(QLabel("—"))  # raw header bytes
         self.header_hex.setFont(_mono())
@@ -421,6 +437,9 @@ class WebSocketTab(QWidget):
         self.wire_view = QPlainTextEdit()  # payload as on the wire (masked when masked)
         self.plain_view = QPlainTextEdit()  # payload unmasked
         for view in (self.wire_view, self.plain_view):
+            view.setMinimumHeight(44)  # two lines; stacked layouts get little height
+            # height comes from the stretch factors, not the editor's generous size hint
+            view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
             view.setReadOnly(True)
             view.setFont(_mono())
             view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -437,7 +456,7 @@ class WebSocketTab(QWidget):
         v = QVBoxLayout(panel)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.hs_fields: dict[str, QLabel] = {}  # field name -> value label
         for key, label in (
             ("connection", "Connection"),
@@ -580,11 +599,9 @@ class WebSocketTab(QWidget):
 
     # --- frames and handshake -----------------------------------------------------------------
 
-    def _has_conn_item(self, cid: int) -> bool:
-        return self.conn_box.findData(cid) >= 0
-
     def _refresh_connections(self) -> None:
         ids = sorted(set(self._handshakes) | {f.connection_id for f in self._model.frames()})
+        self._listed = set(ids)
         current = self.conn_box.currentData()
         self.conn_box.blockSignals(True)
         self.conn_box.clear()
@@ -622,12 +639,14 @@ class WebSocketTab(QWidget):
             self.wire_view.setPlainText("")
             self.plain_view.setPlainText("")
             self.show_request_btn.setEnabled(False)
+            self.show_request_action.setEnabled(False)
             return
         arrow = "client → server" if ev.direction == "in" else "server → client"
         self.frame_title.setText(
             f"Connection #{ev.connection_id} · {arrow} · {ev.opcode_name} "
             f"(opcode 0x{ev.opcode:X}) · {ev.length} B payload · {ev.wire_size} B on the wire"
             + _close_text(ev)
+            + _deflate_text(ev)
         )
         self.bits.set_header(ev.header_hex)
         self.header_hex.setText(_spaced_hex(ev.header_hex) or "—")
@@ -658,7 +677,9 @@ class WebSocketTab(QWidget):
             self.plain_box.setTitle("Payload unmasked (hex)")
             self.plain_view.setPlainText(format_hex(ev.payload_preview))
         self._show_handshake(ev.connection_id)
-        self.show_request_btn.setEnabled(self._request_id(ev.connection_id) is not None)
+        linked = self._request_id(ev.connection_id) is not None
+        self.show_request_btn.setEnabled(linked)
+        self.show_request_action.setEnabled(linked)
 
     def _request_id(self, cid: int | None) -> int | None:
         if cid is None:
@@ -682,7 +703,8 @@ class WebSocketTab(QWidget):
         self.hs_request_btn.setEnabled(rid is not None)
         if cid is None:
             return
-        self.hs_fields["connection"].setText(f"#{cid}")
+        count = self._messages.get(cid, 0)
+        self.hs_fields["connection"].setText(f"#{cid} · {count} data message(s) so far")
         closed = self._closed.get(cid)
         if closed is not None:
             how = "clean" if closed.clean else "not clean"
@@ -730,15 +752,33 @@ class WebSocketTab(QWidget):
         """Close the built-in client's connection and wait for its threads."""
         self._client.shutdown()
 
+    WIDE = 1150  # pixels from which frames and details sit side by side, else stacked
+
     def showEvent(self, event: QShowEvent) -> None:
-        if not self._sized:  # before the first show the splitter has no width to share
+        if not self._sized:  # before the first show the splitter has no size to share
             self._sized = True
             layout = self.layout()
             if layout is not None:
-                layout.activate()  # give the splitter its real width first
-            half = max(1, self._split.width() // 2)
-            self._split.setSizes([half, half])
+                layout.activate()  # give the splitter its real size first
+            self._arrange(force=True)
         super().showEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._sized:
+            self._arrange()
+
+    def _arrange(self, force: bool = False) -> None:
+        # The bit diagram wants width: in a narrow pane (the window's right side) the details go
+        # under the frames table instead of squeezing both into half the width.
+        wide = self.width() >= self.WIDE
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if not force and orientation == self._split.orientation():
+            return
+        self._split.setOrientation(orientation)
+        total = self._split.width() if wide else self._split.height()
+        first = total // 2 if wide else max(1, total // 3)
+        self._split.setSizes([first, max(1, total - first)])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -13,11 +13,26 @@ import threading
 import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 __all__ = ["WsClient"]
 
 _STOP = object()  # sentinel that ends the command thread
+
+
+class _ConnHolder:
+    """The client connection, in a plain object that Qt's deletion of WsClient leaves alone."""
+
+    def __init__(self) -> None:
+        self.conn: Any = None  # websockets.sync.client.ClientConnection while open
+
+    def close(self, *_: Any) -> None:
+        conn = self.conn
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already closing or broken: the reader thread ends either way
+                pass
 
 
 class WsClient(QObject):
@@ -32,11 +47,16 @@ class WsClient(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._conn: Any = None  # websockets.sync.client.ClientConnection while open
+        self._holder = _ConnHolder()  # the open connection; outlives this QObject if need be
         self._reader: threading.Thread | None = None  # connects, then receives until closed
         self._commands: queue.Queue[Any] = queue.Queue()  # work for the command thread
         self._worker: threading.Thread | None = None  # runs commands one at a time
         self._lock = threading.Lock()  # guards _conn and the threads against two connects
+        app = QCoreApplication.instance()
+        if app is not None:  # a window closing does not close its child widgets: quit does
+            app.aboutToQuit.connect(self.shutdown)
+        # deleted with its tab (no shutdown call): close the connection so the threads end
+        self.destroyed.connect(self._holder.close)
 
     def is_active(self) -> bool:
         with self._lock:
@@ -48,7 +68,7 @@ class WsClient(QObject):
         """Start connecting; False (and ``failed``) when a connection is already running."""
         with self._lock:
             if self._reader is not None and self._reader.is_alive():
-                self.failed.emit("already connected; close the connection first")
+                self._emit("failed", "already connected; close the connection first")
                 return False
             self._commands = queue.Queue()
             self._reader = threading.Thread(
@@ -74,12 +94,7 @@ class WsClient(QObject):
 
     def shutdown(self, timeout: float = 3.0) -> None:
         """Close the connection (if any) and wait for the threads; used when the tab goes away."""
-        conn = self._conn
-        if conn is not None:
-            try:
-                conn.close()
-            except Exception:
-                pass
+        self._holder.close()
         reader, worker = self._reader, self._worker
         for t in (reader, worker):
             if t is not None and t is not threading.current_thread():
@@ -87,9 +102,16 @@ class WsClient(QObject):
 
     # --- threads ------------------------------------------------------------------------------
 
+    def _emit(self, name: str, *args: Any) -> None:
+        # The tab (and this QObject) may be deleted while a thread still reports: drop it then.
+        try:
+            getattr(self, name).emit(*args)
+        except RuntimeError:
+            pass
+
     def _submit(self, command: tuple[str, Any]) -> None:
-        if self._conn is None:
-            self.failed.emit("not connected")
+        if self._holder.conn is None:
+            self._emit("failed", "not connected")
             return
         self._commands.put(command)
 
@@ -110,20 +132,20 @@ class WsClient(QObject):
                 close_timeout=3,
             )
         except InvalidURI as exc:
-            self.failed.emit(f"invalid WebSocket URL: {exc}")
-            self.closed.emit(1006, "not connected")
+            self._emit("failed", f"invalid WebSocket URL: {exc}")
+            self._emit("closed", 1006, "not connected")
             return
         except InvalidHandshake as exc:
-            self.failed.emit(f"handshake refused: {exc}")
-            self.closed.emit(1006, "handshake refused")
+            self._emit("failed", f"handshake refused: {exc}")
+            self._emit("closed", 1006, "handshake refused")
             return
         except (OSError, TimeoutError) as exc:
-            self.failed.emit(f"cannot connect to {url}: {exc}")
-            self.closed.emit(1006, "not connected")
+            self._emit("failed", f"cannot connect to {url}: {exc}")
+            self._emit("closed", 1006, "not connected")
             return
         except Exception as exc:  # any other library error still ends as one line
-            self.failed.emit(f"cannot connect to {url}: {type(exc).__name__}: {exc}")
-            self.closed.emit(1006, "not connected")
+            self._emit("failed", f"cannot connect to {url}: {type(exc).__name__}: {exc}")
+            self._emit("closed", 1006, "not connected")
             return
         with conn:  # websockets 17 wants the context manager; it closes on the way out
             self._serve(conn, commands)
@@ -131,7 +153,7 @@ class WsClient(QObject):
     def _serve(self, conn: Any, commands: queue.Queue) -> None:
         from websockets.exceptions import ConnectionClosed
 
-        self._conn = conn
+        self._holder.conn = conn
         worker = threading.Thread(
             target=self._work, args=(conn, commands), name="ctxscope-ws-send", daemon=True
         )
@@ -145,26 +167,26 @@ class WsClient(QObject):
         if ext:
             extra.append(f"extensions {ext}")
         status = f"{resp.status_code} {resp.reason_phrase}" if resp is not None else "open"
-        self.opened.emit(f"{status}" + (f" ({', '.join(extra)})" if extra else ""))
+        self._emit("opened", f"{status}" + (f" ({', '.join(extra)})" if extra else ""))
         try:
             while True:
                 message = conn.recv()
-                self.received.emit(message)
+                self._emit("received", message)
         except ConnectionClosed:
             pass
         except Exception as exc:
-            self.failed.emit(f"receive failed: {type(exc).__name__}: {exc}")
+            self._emit("failed", f"receive failed: {type(exc).__name__}: {exc}")
         finally:
             commands.put(_STOP)
-            self._conn = None
+            self._holder.conn = None
             rcvd = conn.protocol.close_rcvd
             sent = conn.protocol.close_sent
             if rcvd is not None:
-                self.closed.emit(int(rcvd.code), rcvd.reason)
+                self._emit("closed", int(rcvd.code), rcvd.reason)
             elif sent is not None:
-                self.closed.emit(int(sent.code), sent.reason)
+                self._emit("closed", int(sent.code), sent.reason)
             else:
-                self.closed.emit(1006, "connection lost")  # §7.1.5: no close frame at all
+                self._emit("closed", 1006, "connection lost")  # §7.1.5: no close frame at all
 
     def _work(self, conn: Any, commands: queue.Queue) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -177,25 +199,25 @@ class WsClient(QObject):
             try:
                 if what == "text":
                     conn.send(arg, text=True)
-                    self.sent.emit(f"text, {len(arg.encode('utf-8'))} bytes")
+                    self._emit("sent", f"text, {len(arg.encode('utf-8'))} bytes")
                 elif what == "binary":
                     conn.send(arg, text=False)
-                    self.sent.emit(f"binary, {len(arg)} bytes")
+                    self._emit("sent", f"binary, {len(arg)} bytes")
                 elif what == "ping":
                     start = time.perf_counter()
                     acked = conn.ping(arg)
-                    self.sent.emit(f"ping, {len(arg)} bytes")
+                    self._emit("sent", f"ping, {len(arg)} bytes")
                     if acked.wait(5):
-                        self.pong.emit((time.perf_counter() - start) * 1000)
+                        self._emit("pong", (time.perf_counter() - start) * 1000)
                     else:
-                        self.failed.emit("no pong within 5 s")
+                        self._emit("failed", "no pong within 5 s")
                 elif what == "close":
                     code, reason = arg
-                    self.sent.emit(f"close {code} {reason!r}")
+                    self._emit("sent", f"close {code} {reason!r}")
                     conn.close(code, reason)
             except ConnectionClosed:
-                self.failed.emit(f"cannot send {what}: the connection is closed")
+                self._emit("failed", f"cannot send {what}: the connection is closed")
             except (ValueError, TypeError) as exc:  # e.g. close code the library refuses
-                self.failed.emit(f"cannot send {what}: {exc}")
+                self._emit("failed", f"cannot send {what}: {exc}")
             except Exception as exc:
-                self.failed.emit(f"cannot send {what}: {type(exc).__name__}: {exc}")
+                self._emit("failed", f"cannot send {what}: {type(exc).__name__}: {exc}")

@@ -17,7 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from engine.events import Event
 
-__all__ = ["COLUMNS", "FrameFilterProxy", "FramesModel", "OPCODE_GROUPS"]
+__all__ = ["COLUMNS", "OPCODE_GROUPS", "FrameFilterProxy", "FramesModel"]
 
 COLUMNS = (
     "Conn",
@@ -172,6 +172,14 @@ class FramesModel(QAbstractTableModel):
         if col == 9:
             return str(ev.wire_size)
         preview = ev.payload_preview
+        code = getattr(ev, "close_code", None)
+        if ev.opcode == 8 and code is not None:  # RFC 6455 §5.5.1: code, then UTF-8 reason
+            reason = getattr(ev, "close_reason", None) or ""
+            return f"close {code}" + (f" {reason!r}" if reason else "")
+        inflated = getattr(ev, "inflated_size", None)
+        if ev.rsv1 and inflated is not None:  # RFC 7692: RSV1 marks a compressed message
+            shown = " ".join(preview[i : i + 2] for i in range(0, min(len(preview), 64), 2))
+            return f"[deflate → {inflated} B] {shown}"
         if not ev.payload_preview_is_text:
             return " ".join(preview[i : i + 2] for i in range(0, min(len(preview), 96), 2))
         return preview[:200].replace("\n", "⏎")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -33,6 +33,7 @@ from .stackpaint import StackPainter
 
 __all__ = ["ThreadCard", "ThreadsStrip", "ThreadsView"]
 
+SYNC_MS = 30  # at most ~30 redraws a second, however many pushes and pops happen
 MIN_CARD = 150  # narrowest column before the strip scrolls
 MAX_CARD = 280  # widest column, so one thread does not fill the whole strip
 
@@ -112,7 +113,15 @@ class ThreadsStrip(QScrollArea):
         self._row.addWidget(self._empty, 1)
         self._row.addStretch(0)
         self.setWidget(self._inner)
-        state.changed.connect(self.sync)
+        self._pending = QTimer(self)  # coalesces bursts of changes into one repaint
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(SYNC_MS)
+        self._pending.timeout.connect(self.sync)
+        state.changed.connect(self._schedule)
+
+    def _schedule(self) -> None:
+        if not self._pending.isActive():
+            self._pending.start()
 
     def cards(self) -> dict[int, ThreadCard]:
         return dict(self._cards)

@@ -62,6 +62,8 @@ class TimelineView(QWidget):
         self.show_all = QPushButton("All requests")  # clear the request filter
         self.counter = QLabel()  # "N events kept (cap M)"
         self.counter.setStyleSheet("color:#6c757d")
+        self.counter.setMinimumWidth(330)  # a changing count must not relayout the toolbar
+        self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar = QHBoxLayout()
         bar.addWidget(self.show_all)
         bar.addWidget(self.follow)

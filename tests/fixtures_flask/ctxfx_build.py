@@ -127,7 +127,7 @@ def build_app(secret: str = "fixture-secret", name: str = "ctxfx") -> Flask:
 
         @after_this_request
         def add_header(response: Any) -> Any:
-            _record("after_this_request", "later.<locals>.add_header")
+            _record("after_this_request", "add_header")
             response.headers["X-Later"] = "yes"
             return response
 
@@ -174,7 +174,7 @@ def build_app(secret: str = "fixture-secret", name: str = "ctxfx") -> Flask:
         return "child key error", 400
 
     @child.route("/key")
-    def key(lang: str) -> str:
+    def key() -> str:
         _record("view", "key")
         raise KeyError("nope")
 

@@ -1,0 +1,262 @@
+"""How fast the window ingests engine events, how smooth it stays, how much memory it keeps,
+and how fast it opens.
+
+Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/gui_ingest.py [--events N]``
+
+1. Live: a real engine ``App`` (the demo) serves requests through its test client on a worker
+   thread; the window's real bridge subscribes to it; we time events/s end to end (engine
+   included — the engine, not the window, is the limit here).
+2. Replay: real events recorded from that app are pushed into the bridge from a producer
+   thread, one ``push`` per event (exactly what the engine's subscriber call does), as fast as
+   the producer can go, N in all (default 1,000,000); we time ingestion, sample RSS, and a
+   5 ms QTimer heartbeat on the GUI thread measures the longest event-loop stall.
+3. Launch: ``python -m inspector --exit-when-shown`` in a subprocess, wall time to the
+   window's first expose (it starts the engine and its server too).
+
+Targets: >= 50,000 events/s ingested, no stall over 50 ms, RSS flat once the history cap is
+reached, window shown in < 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from engine import App, g, session  # noqa: E402
+from engine.demo import create_app  # noqa: E402
+from engine.events import Event  # noqa: E402
+from inspector.gcpolicy import GcPolicy  # noqa: E402
+from inspector.window import MainWindow  # noqa: E402
+
+PATHS = ("/", "/counter", "/whoami", "/api/visits", "/admin/", "/nope", "/shop/cart/")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Heartbeat:
+    """A 5 ms timer on the GUI thread; the longest gap between ticks is the worst stall."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.clock = QElapsedTimer()
+        self.last = 0
+        self.worst_ms = 0.0
+        self.gaps: list[float] = []  # every gap over 20 ms
+        self.timer.timeout.connect(self._tick)
+
+    def start(self) -> None:
+        self.clock.start()
+        self.last = self.clock.elapsed()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = self.clock.elapsed()
+        gap = now - self.last - 5
+        self.worst_ms = max(self.worst_ms, gap)
+        if gap > 20:
+            self.gaps.append(gap)
+        self.last = now
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def wait_for(app: QApplication, cond, timeout: float = 300.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise SystemExit("benchmark timed out")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def record(n_requests: int) -> list[Event]:
+    app = create_app()
+    got: list[Event] = []
+    sub = app.subscribe(got.append)
+    client = app.test_client()
+    for i in range(n_requests):
+        client.get(PATHS[i % len(PATHS)])
+    sub.unsubscribe()
+    return got
+
+
+def small_app() -> App:
+    """Hooks and a session but no I/O, so the engine's own cost is what is measured."""
+    app = App("bench")
+    app.config["SECRET_KEY"] = "bench"
+
+    @app.before_request
+    def hook() -> None:
+        g.n = 1
+
+    @app.after_request
+    def after(response: object) -> object:
+        return response
+
+    @app.route("/")
+    def index() -> dict[str, int]:
+        session["n"] = session.get("n", 0) + 1
+        return {"n": session["n"]}
+
+    return app
+
+
+def live(qapp: QApplication, n_requests: int) -> tuple[int, float, float]:
+    """Events/s from a live engine serving requests into a shown window (engine included)."""
+    win = MainWindow(None, persist=False)
+    policy = GcPolicy(win.bridge, win).install()
+    win.show()
+    app = small_app()
+    win.bridge.attach(app)
+    hb = Heartbeat()
+    hb.start()
+    done = threading.Event()
+
+    def drive() -> None:
+        client = app.test_client()
+        for _ in range(n_requests):
+            client.get("/")
+        done.set()
+
+    t0 = time.perf_counter()
+    threading.Thread(target=drive, daemon=True).start()
+    wait_for(qapp, lambda: done.is_set() and win.bridge.pending() == 0)
+    elapsed = time.perf_counter() - t0
+    hb.stop()
+    n = win.bridge.delivered
+    policy.uninstall()
+    win.close()
+    return n, elapsed, hb.worst_ms
+
+
+def replay(qapp: QApplication, events: list[Event], total: int) -> dict[str, float]:
+    win = MainWindow(None, persist=False)
+    policy = GcPolicy(win.bridge, win).install()  # as ``ctxscope`` runs it
+    win.show()
+    win.tabs.setCurrentWidget(win.timeline)
+    for _ in range(20):
+        qapp.processEvents()
+    bridge = win.bridge
+    hb = Heartbeat()
+    samples: dict[int, float] = {}
+    marks = sorted({100_000, 250_000, total // 2, total})
+    marks = [m for m in marks if m <= total]
+    produced = threading.Event()
+
+    def produce() -> None:
+        push = bridge.push
+        sent = 0
+        while sent < total:
+            for ev in events:
+                push(ev)
+                sent += 1
+                if sent == total:
+                    break
+        produced.set()
+
+    rss_before = rss_mb()
+    hb.start()
+    t0 = time.perf_counter()
+    threading.Thread(target=produce, daemon=True).start()
+
+    def progress() -> bool:
+        delivered = bridge.delivered
+        for m in marks:
+            if m not in samples and delivered >= m:
+                samples[m] = rss_mb()
+        return produced.is_set() and bridge.pending() == 0 and delivered >= total
+
+    wait_for(qapp, progress)
+    elapsed = time.perf_counter() - t0
+    hb.stop()
+    out = {
+        "events": float(bridge.delivered),
+        "seconds": elapsed,
+        "rate": bridge.delivered / elapsed,
+        "stall_ms": hb.worst_ms,
+        "stalls_over_50": float(sum(1 for x in hb.gaps if x > 50)),
+        "ticks_expected": elapsed / 0.005,
+        "rss_before": rss_before,
+        "kept": float(win.timeline_model.total()),
+        "cap": float(win.timeline_model.cap),
+    }
+    for m, v in samples.items():
+        out[f"rss_at_{m}"] = v
+    out["full_gcs"] = float(policy.full_collections)
+    policy.uninstall()
+    win.close()
+    return out
+
+
+def launch(runs: int) -> list[float]:
+    times = []
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    root = os.path.join(os.path.dirname(__file__), "..")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "inspector", "--exit-when-shown"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+        )
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0 or "window shown" not in proc.stdout:
+            raise SystemExit(f"launch failed: {proc.stderr.strip()[-300:]}")
+        times.append(wall)
+    return times
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=1_000_000, help="events to replay")
+    p.add_argument("--requests", type=int, default=5_000, help="requests for the live run")
+    p.add_argument("--launches", type=int, default=3, help="launch-time runs")
+    args = p.parse_args()
+    qapp = QApplication.instance() or QApplication([])
+
+    n, secs, stall = live(qapp, args.requests)
+    print(f"live engine -> bridge -> window: {args.requests:,} requests, {n:,} events in "
+          f"{secs:.2f} s = {n / secs:,.0f} events/s (engine included), "
+          f"longest stall {stall:.1f} ms")
+
+    events = record(2_000)
+    r = replay(qapp, events, args.events)
+    print(f"replay -> bridge -> models: {int(r['events']):,} events in {r['seconds']:.2f} s = "
+          f"{r['rate']:,.0f} events/s (target >= 50,000; {r['rate'] / 50_000:.1f}x)")
+    print(f"longest event-loop stall: {r['stall_ms']:.1f} ms (target <= 50 ms), "
+          f"{int(r['stalls_over_50'])} stalls over 50 ms; "
+          f"full GCs during the run: {int(r['full_gcs'])}")
+    rss = "  ".join(
+        f"{int(k.removeprefix('rss_at_')):,} ev: {v:.0f} MB"
+        for k, v in sorted(r.items(), key=lambda kv: kv[0])
+        if k.startswith("rss_at_")
+    )
+    print(f"RSS: before {r['rss_before']:.0f} MB  {rss}  "
+          f"(history kept {int(r['kept']):,} of cap {int(r['cap']):,})")
+
+    times = launch(args.launches)
+    print(f"launch to window shown: median {statistics.median(times):.3f} s, "
+          f"best {min(times):.3f} s over {len(times)} runs (target < 1.5 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
