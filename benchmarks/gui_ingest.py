@@ -207,21 +207,25 @@ def replay(qapp: QApplication, events: list[Event], total: int) -> dict[str, flo
     return out
 
 
-def launch(runs: int) -> list[float]:
-    times = []
+def launch(runs: int) -> list[tuple[float, float]]:
+    """(wall seconds from spawn to the window's first expose, as the window itself reports)."""
+    out = []
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     root = os.path.join(os.path.dirname(__file__), "..")
     for _ in range(runs):
         t0 = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "--exit-when-shown"],
-            cwd=root, env=env, capture_output=True, text=True, timeout=60,
+            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
         wall = time.perf_counter() - t0
-        if proc.returncode != 0 or "window shown" not in proc.stdout:
-            raise SystemExit(f"launch failed: {proc.stderr.strip()[-300:]}")
-        times.append(wall)
-    return times
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode != 0 or "window shown" not in line:
+            raise SystemExit(f"launch failed: {err.strip()[-300:]}")
+        out.append((wall, float(line.split()[3])))
+    return out
 
 
 def main() -> int:
@@ -244,17 +248,17 @@ def main() -> int:
     print(f"longest event-loop stall: {r['stall_ms']:.1f} ms (target <= 50 ms), "
           f"{int(r['stalls_over_50'])} stalls over 50 ms; "
           f"full GCs during the run: {int(r['full_gcs'])}")
-    rss = "  ".join(
-        f"{int(k.removeprefix('rss_at_')):,} ev: {v:.0f} MB"
-        for k, v in sorted(r.items(), key=lambda kv: kv[0])
-        if k.startswith("rss_at_")
-    )
+    marks = sorted(int(k.removeprefix("rss_at_")) for k in r if k.startswith("rss_at_"))
+    rss = "  ".join(f"{m:,} ev: {r[f'rss_at_{m}']:.0f} MB" for m in marks)
     print(f"RSS: before {r['rss_before']:.0f} MB  {rss}  "
           f"(history kept {int(r['kept']):,} of cap {int(r['cap']):,})")
 
-    times = launch(args.launches)
-    print(f"launch to window shown: median {statistics.median(times):.3f} s, "
-          f"best {min(times):.3f} s over {len(times)} runs (target < 1.5 s)")
+    runs = launch(args.launches)
+    walls = [w for w, _ in runs]
+    own = [o for _, o in runs]
+    print(f"launch to window shown (engine + server started): median {statistics.median(walls):.3f} s"
+          f" wall from spawn ({statistics.median(own):.3f} s by the process's own clock), "
+          f"worst {max(walls):.3f} s over {len(runs)} runs (target < 1.5 s)")
     return 0
 
 

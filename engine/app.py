@@ -464,7 +464,7 @@ class App(Scaffold):
         if isinstance(e, RoutingException):
             return e
         handler = self._find_error_handler(e, _current_request().blueprints)
-        self._emit_exception(e, handled=True, handler=handler)
+        self.report_exception(e, handled=True, handler=handler)
         if handler is None:
             return e
         return self._run_error_handler(handler, e)
@@ -477,7 +477,7 @@ class App(Scaffold):
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
         handler = self._find_error_handler(e, _current_request().blueprints)
-        self._emit_exception(e, handled=handler is not None, handler=handler)
+        self.report_exception(e, handled=handler is not None, handler=handler)
         if handler is None:
             raise
         return self._run_error_handler(handler, e)
@@ -506,9 +506,10 @@ class App(Scaffold):
         )
         return rv
 
-    def _emit_exception(
+    def report_exception(
         self, e: BaseException, handled: bool, handler: Callable[..., Any] | None
     ) -> None:
+        """Publish an ``exception`` event (once per error per request context)."""
         bus = self.events
         if not bus.active:
             return
@@ -536,7 +537,7 @@ class App(Scaffold):
     def handle_exception(self, e: Exception) -> Response:
         """An exception no handler took: ``got_request_exception``, then a 500 (or re-raise)."""
         exc_info = sys.exc_info()
-        self._emit_exception(e, handled=False, handler=None)
+        self.report_exception(e, handled=False, handler=None)
         got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:

@@ -21,6 +21,7 @@ __all__ = ["EventBus", "Subscription"]
 
 log = logging.getLogger("ctxscope")
 _new = object.__new__
+_setattr = object.__setattr__
 _monotonic_ns = time.monotonic_ns
 
 Subscriber = Callable[[Event], object]
@@ -91,7 +92,7 @@ class EventBus:
         fields["name"] = name
         fields["blueprint"] = blueprint
         fields["depth"] = self._depth()
-        event.__dict__.update(fields)
+        _setattr(event, "__dict__", fields)  # the fields dict becomes the instance dict
         for callback in self._subscribers:
             try:
                 callback(event)

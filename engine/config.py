@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-__all__ = ["DEFAULT_CONFIG", "Config"]
+__all__ = ["DEFAULT_CONFIG", "WEBSOCKET_DEFAULTS", "Config"]
+
+WEBSOCKET_DEFAULTS: dict[str, Any] = {
+    "WEBSOCKET_MAX_SIZE": 2**20,  # bytes of one message; larger ones close with 1009
+    "WEBSOCKET_COMPRESSION": True,  # offer permessage-deflate
+    "WEBSOCKET_PING_INTERVAL": 20.0,  # seconds between keepalive pings (None: off)
+    "WEBSOCKET_PING_TIMEOUT": 20.0,  # seconds to wait for the pong
+    "WEBSOCKET_CLOSE_TIMEOUT": 10.0,  # seconds to wait for the closing handshake
+    "WEBSOCKET_ORIGINS": None,  # allowed Origin values (None: any)
+    "WEBSOCKET_SUBPROTOCOLS": None,  # subprotocols to negotiate
+    "WEBSOCKET_TAP": True,  # parse the raw bytes for ws_frame events
+}
+"""Engine settings beyond Flask's, for WebSocket routes (``engine.ws``)."""
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "DEBUG": None,
@@ -37,6 +49,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
+    **WEBSOCKET_DEFAULTS,
 }
 
 

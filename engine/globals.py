@@ -48,6 +48,21 @@ information about how to avoid this problem.\
 """
 
 
+_DEPTHS: dict[tuple[int, int], dict[str, int]] = {}
+_NO_DEPTH = {"app": 0, "request": 0}
+_DEPTHS[(0, 0)] = _NO_DEPTH
+_depth_by_ident: dict[int, dict[str, int]] = {}  # kept current on every push and pop
+
+
+def _shared_depth(app: int, req: int) -> dict[str, int]:
+    # Events share these small dicts (read-only by contract) instead of building one each.
+    key = (app, req)
+    depth = _DEPTHS.get(key)
+    if depth is None:
+        depth = _DEPTHS[key] = {"app": app, "request": req}
+    return depth
+
+
 def _observe(
     change: str,
     local: Local,
@@ -56,8 +71,19 @@ def _observe(
     value: Any,
     released: dict[str, Any] | None,
 ) -> None:
-    # Route a change of a global stack to the bus of the app whose context it concerns.
+    # Keep the depth table current, then route the change to the bus of the app whose
+    # context it concerns.
     stack = value if change == "set" else (released or {}).get("stack")
+    size = len(value) if change == "set" and value else 0
+    old = _depth_by_ident.get(ident, _NO_DEPTH)
+    if local is _app_local:
+        new = _shared_depth(size, old["request"])
+    else:
+        new = _shared_depth(old["app"], size)
+    if new is _NO_DEPTH or (new["app"] == 0 and new["request"] == 0):
+        _depth_by_ident.pop(ident, None)
+    else:
+        _depth_by_ident[ident] = new
     if not stack:
         return
     top = stack[-1]
@@ -90,17 +116,12 @@ object.__setattr__(_request_ctx_stack.local, "__lock__", _stack_lock)
 _app_storage = _app_ctx_stack.local.__storage__
 _request_storage = _request_ctx_stack.local.__storage__
 _ident = _app_ctx_stack.local.__ident_func__
+_app_local = _app_ctx_stack.local
 
 
 def depth() -> dict[str, int]:
-    """``{"app": n, "request": m}``: the current ident's stack depths."""
-    ident = _ident()
-    app = _app_storage.get(ident)
-    req = _request_storage.get(ident)
-    return {
-        "app": len(app["stack"]) if app else 0,
-        "request": len(req["stack"]) if req else 0,
-    }
+    """``{"app": n, "request": m}``: the current ident's stack depths (do not mutate it)."""
+    return _depth_by_ident.get(_ident(), _NO_DEPTH)
 
 
 def snapshot() -> dict[int, dict[str, list[Any]]]:

@@ -23,8 +23,25 @@ def _cap(text: str) -> str:
     return text if len(text) <= MAX_STR else text[: MAX_STR - 1] + "…"
 
 
+_EXACT_SCALARS = frozenset({bool, int, float, type(None)})
+
+
 def summarize(value: Any, depth: int = 0) -> Any:
     """A JSON-friendly, size-capped picture of ``value``."""
+    kind = type(value)
+    # Exact-type fast paths first: most values in events are short strings and numbers.
+    if kind is str:
+        return value if len(value) <= MAX_STR else _cap(value)
+    if kind in _EXACT_SCALARS:
+        return value
+    if kind is dict and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        return {
+            (k if type(k) is str else _cap(repr(k))): (
+                v if type(v) in _EXACT_SCALARS or (type(v) is str and len(v) <= MAX_STR)
+                else summarize(v, depth + 1)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, str):

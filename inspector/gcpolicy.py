@@ -1,5 +1,12 @@
-"""When the garbage collector may stop the GUI thread.
+"""When the interpreter may stop the GUI thread: the garbage collector and the GIL.
 
+GIL: engine threads run Python too. Every time Qt calls back into Python (a model's ``data()``
+for each visible cell and role, during every repaint) the GUI thread must take the GIL back,
+and with CPython's default 5 ms switch interval a busy engine thread can keep it that long each
+time: a few hundred callbacks per repaint turned into stalls of a quarter of a second in the
+benchmark. ``GcPolicy.install`` shortens the switch interval to 0.2 ms, which bounds that wait.
+
+Garbage collector:
 The window keeps up to ``cap`` events alive (each an object, its field dict and its summaries:
 a few hundred thousand tracked objects). CPython's automatic full (generation 2) collection
 walks all of them — about 80 ms with the default cap — and under a steady stream of events it
@@ -16,6 +23,7 @@ cycles, so there is little for a full collection to find. The policy:
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from typing import Any
 
@@ -24,6 +32,7 @@ from PySide6.QtCore import QObject, QTimer
 __all__ = ["GcPolicy"]
 
 _NEVER = 1_000_000_000  # gen-1 collections before an automatic full one: never, in practice
+SWITCH_INTERVAL_S = 0.0002  # how long another thread may hold the GIL before handing it over
 
 
 class GcPolicy(QObject):
@@ -36,6 +45,7 @@ class GcPolicy(QObject):
         self._last_full = time.monotonic()  # when the last full collection ran
         self._max_interval = max_interval_s  # the longest we go without one
         self._saved = gc.get_threshold()  # restored by uninstall()
+        self._saved_switch = sys.getswitchinterval()  # restored by uninstall()
         self.full_collections = 0  # how many ran (for tests and the benchmark)
         self._timer = QTimer(self)  # checks twice a second
         self._timer.setInterval(500)
@@ -46,12 +56,14 @@ class GcPolicy(QObject):
         gc.freeze()
         t0, t1, _ = self._saved
         gc.set_threshold(max(t0, 5_000), t1, _NEVER)
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._timer.start()
         return self
 
     def uninstall(self) -> None:
         self._timer.stop()
         gc.set_threshold(*self._saved)
+        sys.setswitchinterval(self._saved_switch)
         gc.unfreeze()
 
     def _tick(self) -> None:

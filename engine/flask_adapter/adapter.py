@@ -229,15 +229,16 @@ class FlaskAdapter:
         """Publish one event; with ``refresh``, first re-read this thread's ``g`` and session.
 
         Only user code changes ``g`` and the session, so the hooks, the view and the session
-        steps refresh the reconstructed contexts; a held thread (breakpoints armed) refreshes
-        at every step, so a paused request always shows what it holds right now.
+        steps refresh the reconstructed contexts, once somebody reads them (``snapshot()``;
+        ``trace`` and ``serve`` never do); a held thread (breakpoints armed) refreshes at every
+        step, so a paused request always shows what it holds right now.
         """
         try:
             events = self.events
             stacks = self.stacks.frames(self.stacks.ident())
             rid = None
             if stacks is not None:
-                refresh = refresh or events.breakpoints.armed
+                refresh = (refresh and self.stacks.read) or events.breakpoints.armed
                 req = stacks["request"]
                 if req:
                     rid = req[-1].request_id

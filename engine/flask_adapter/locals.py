@@ -140,6 +140,7 @@ class ReconstructedStacks:
         self._threads: dict[int, dict[str, list[Frame]]] = {}  # ident -> "app"/"request" frames
         self._lock = threading.Lock()  # guards _threads
         self.ident = threading.get_ident  # the unit a ContextVar value belongs to, as observed
+        self.read = False  # snapshot() was called: keep the summaries of g and session fresh
 
     def frames(self, ident: int) -> dict[str, list[Frame]] | None:
         return self._threads.get(ident)
@@ -186,6 +187,7 @@ class ReconstructedStacks:
         return frames[-1] if frames else None
 
     def snapshot(self) -> dict[int, dict[str, list[Any]]]:
+        self.read = True
         with self._lock:
             items = [(ident, s["app"], s["request"]) for ident, s in self._threads.items()]
         return {

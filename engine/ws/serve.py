@@ -59,6 +59,7 @@ from websockets.http11 import Request as WsRequest
 from websockets.server import ServerProtocol
 from werkzeug.exceptions import HTTPException
 
+from ..config import WEBSOCKET_DEFAULTS
 from ..events import RequestStarted, View, WsClosed, WsHandshake
 from ..signals import got_request_exception, request_started
 from ..summary import describe_error, qualname, summarize
@@ -75,16 +76,7 @@ __all__ = ["DEFAULTS", "handle_upgrade"]
 
 log = logging.getLogger("ctxscope.ws")
 
-DEFAULTS: dict[str, Any] = {
-    "WEBSOCKET_MAX_SIZE": 2**20,
-    "WEBSOCKET_COMPRESSION": True,
-    "WEBSOCKET_PING_INTERVAL": 20.0,
-    "WEBSOCKET_PING_TIMEOUT": 20.0,
-    "WEBSOCKET_CLOSE_TIMEOUT": 10.0,
-    "WEBSOCKET_ORIGINS": None,
-    "WEBSOCKET_SUBPROTOCOLS": None,
-    "WEBSOCKET_TAP": True,
-}
+DEFAULTS = WEBSOCKET_DEFAULTS
 """Every WebSocket setting and its default (read with ``app.config.get``)."""
 
 _connection_ids = itertools.count(1)
@@ -393,9 +385,9 @@ class _Session:
 
     def _report_error(self, e: Exception) -> None:
         app = self.app
-        emit_exception = getattr(app, "_emit_exception", None)
-        if emit_exception is not None:
-            emit_exception(e, handled=False, handler=None)
+        report = getattr(app, "report_exception", None)  # absent on a bare Flask app
+        if report is not None:
+            report(e, handled=False, handler=None)
         got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
         app.logger.error(
             f"Exception in WebSocket handler {self.ctx.request.path}",

@@ -54,7 +54,7 @@ class AuditRunner(QObject):
         self._lock = threading.Lock()  # guards the fields the worker thread writes
         self._thread: threading.Thread | None = None  # the audit's thread
         self._cracker: Cracker | None = None  # the running cracker, for cancel()
-        self._cancel = threading.Event()  # set by cancel(); the cracker shares it
+        self._cancel = threading.Event()  # set by cancel(); stops the line count early
         self._tried = 0  # latest progress figures, written by the worker
         self._rate = 0.0  # candidates per second, as last reported
         self._total = -1  # lines in the wordlist, -1 while unknown

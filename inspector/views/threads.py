@@ -113,6 +113,7 @@ class ThreadsStrip(QScrollArea):
         self._row.addWidget(self._empty, 1)
         self._row.addStretch(0)
         self.setWidget(self._inner)
+        self._stale = False  # changes arrived while hidden
         self._pending = QTimer(self)  # coalesces bursts of changes into one repaint
         self._pending.setSingleShot(True)
         self._pending.setInterval(SYNC_MS)
@@ -120,8 +121,17 @@ class ThreadsStrip(QScrollArea):
         state.changed.connect(self._schedule)
 
     def _schedule(self) -> None:
+        if not self.isVisible():
+            self._stale = True  # a hidden strip catches up when it is shown
+            return
         if not self._pending.isActive():
             self._pending.start()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.sync()
 
     def cards(self) -> dict[int, ThreadCard]:
         return dict(self._cards)
