@@ -30,14 +30,14 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QApplication
 
-from engine import App, g, session  # noqa: E402
-from engine.demo import create_app  # noqa: E402
-from engine.events import Event  # noqa: E402
-from inspector.gcpolicy import GcPolicy  # noqa: E402
-from inspector.window import MainWindow  # noqa: E402
+from engine import App, g, session
+from engine.demo import create_app
+from engine.events import Event
+from inspector.gcpolicy import GcPolicy
+from inspector.window import MainWindow
 
 PATHS = ("/", "/counter", "/whoami", "/api/visits", "/admin/", "/nope", "/shop/cart/")
 
@@ -216,7 +216,11 @@ def launch(runs: int) -> list[tuple[float, float]]:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "--exit-when-shown"],
-            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -237,28 +241,38 @@ def main() -> int:
     qapp = QApplication.instance() or QApplication([])
 
     n, secs, stall = live(qapp, args.requests)
-    print(f"live engine -> bridge -> window: {args.requests:,} requests, {n:,} events in "
-          f"{secs:.2f} s = {n / secs:,.0f} events/s (engine included), "
-          f"longest stall {stall:.1f} ms")
+    print(
+        f"live engine -> bridge -> window: {args.requests:,} requests, {n:,} events in "
+        f"{secs:.2f} s = {n / secs:,.0f} events/s (engine included), "
+        f"longest stall {stall:.1f} ms"
+    )
 
     events = record(2_000)
     r = replay(qapp, events, args.events)
-    print(f"replay -> bridge -> models: {int(r['events']):,} events in {r['seconds']:.2f} s = "
-          f"{r['rate']:,.0f} events/s (target >= 50,000; {r['rate'] / 50_000:.1f}x)")
-    print(f"longest event-loop stall: {r['stall_ms']:.1f} ms (target <= 50 ms), "
-          f"{int(r['stalls_over_50'])} stalls over 50 ms; "
-          f"full GCs during the run: {int(r['full_gcs'])}")
+    print(
+        f"replay -> bridge -> models: {int(r['events']):,} events in {r['seconds']:.2f} s = "
+        f"{r['rate']:,.0f} events/s (target >= 50,000; {r['rate'] / 50_000:.1f}x)"
+    )
+    print(
+        f"longest event-loop stall: {r['stall_ms']:.1f} ms (target <= 50 ms), "
+        f"{int(r['stalls_over_50'])} stalls over 50 ms; "
+        f"full GCs during the run: {int(r['full_gcs'])}"
+    )
     marks = sorted(int(k.removeprefix("rss_at_")) for k in r if k.startswith("rss_at_"))
     rss = "  ".join(f"{m:,} ev: {r[f'rss_at_{m}']:.0f} MB" for m in marks)
-    print(f"RSS: before {r['rss_before']:.0f} MB  {rss}  "
-          f"(history kept {int(r['kept']):,} of cap {int(r['cap']):,})")
+    print(
+        f"RSS: before {r['rss_before']:.0f} MB  {rss}  "
+        f"(history kept {int(r['kept']):,} of cap {int(r['cap']):,})"
+    )
 
     runs = launch(args.launches)
     walls = [w for w, _ in runs]
     own = [o for _, o in runs]
-    print(f"launch to window shown (engine + server started): median {statistics.median(walls):.3f} s"
-          f" wall from spawn ({statistics.median(own):.3f} s by the process's own clock), "
-          f"worst {max(walls):.3f} s over {len(runs)} runs (target < 1.5 s)")
+    print(
+        f"launch to window shown (engine + server started): median {statistics.median(walls):.3f} s"
+        f" wall from spawn ({statistics.median(own):.3f} s by the process's own clock), "
+        f"worst {max(walls):.3f} s over {len(runs)} runs (target < 1.5 s)"
+    )
     return 0
 
 

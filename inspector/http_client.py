@@ -77,15 +77,17 @@ def send(req: OutgoingRequest) -> dict[str, Any]:
         "elapsed_ms": 0.0,
     }
     started = time.perf_counter()
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=req.timeout)
+    conn = http.client.HTTPConnection(
+        parts.hostname or "127.0.0.1", parts.port, timeout=req.timeout
+    )
     try:
         conn.putrequest(req.method, target, skip_accept_encoding=True)
         names = {name.lower() for name, _ in req.headers}
         for name, value in req.headers:
             conn.putheader(name, value)
-        if req.body or req.method in ("POST", "PUT", "PATCH"):
-            if "content-length" not in names:
-                conn.putheader("Content-Length", str(len(req.body)))
+        wants_length = req.body or req.method in ("POST", "PUT", "PATCH")
+        if wants_length and "content-length" not in names:
+            conn.putheader("Content-Length", str(len(req.body)))
         conn.endheaders(req.body or None)
         resp = conn.getresponse()
         body = resp.read()
@@ -117,17 +119,26 @@ class _Job(QRunnable):
         super().__init__()
         self._sender = sender  # where the result is signalled
         self._req = req  # what to send
-        self._tag = tag  # handed back untouched (the batch a ×N request belongs to)
+        self._tag = tag  # handed back untouched (the batch a send-xN request belongs to)
         self.setAutoDelete(True)
 
     def run(self) -> None:
         try:
             exchange = send(self._req)
         except Exception as exc:  # never let a worker die silently
-            exchange = {"method": self._req.method, "url": self._req.url, "status": None,
-                        "error": f"{type(exc).__name__}: {exc}", "started": time.time(),
-                        "elapsed_ms": 0.0, "request_id": None, "request_headers": [],
-                        "request_body": b"", "response_headers": [], "response_body": b""}
+            exchange = {
+                "method": self._req.method,
+                "url": self._req.url,
+                "status": None,
+                "error": f"{type(exc).__name__}: {exc}",
+                "started": time.time(),
+                "elapsed_ms": 0.0,
+                "request_id": None,
+                "request_headers": [],
+                "request_body": b"",
+                "response_headers": [],
+                "response_body": b"",
+            }
         self._sender.finished.emit(exchange, self._tag)
 
 
@@ -138,7 +149,7 @@ class HttpSender(QObject):
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 64) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)  # private: ×N must not wait for Qt's global pool size
+        self._pool = QThreadPool(self)  # private: send-xN must not wait for Qt's global pool size
         self._pool.setMaxThreadCount(max_threads)
 
     def submit(self, req: OutgoingRequest, tag: Any = None) -> None:

@@ -57,7 +57,7 @@ class Director:
         form: list[tuple[str, str]] = (),  # type: ignore[assignment]
         copies: int = 1,
     ) -> list[dict[str, Any]]:
-        """Fill the composer and click Send (or Send ×N); returns the exchanges when done."""
+        """Fill the composer and click Send (or Send xN); returns the exchanges when done."""
         c = self.w.composer
         c.method.setCurrentText(method)
         c.path.setText(path)
@@ -131,7 +131,8 @@ def _websocket_exchange(url: str, messages: list[str]) -> threading.Thread:
 
 
 def tour(d: Director) -> None:
-    """Login, ×5 slow, a WebSocket exchange, a decoded cookie, a request held mid-lifecycle."""
+    """Login, five slow requests at once, a WebSocket exchange, a decoded cookie, and a
+    request held mid-lifecycle."""
     w = d.w
     if w.engine is None:
         raise ScenarioError("the tour needs a running engine")

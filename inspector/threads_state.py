@@ -118,7 +118,9 @@ class ThreadsState(QObject):
                 self._request_of[ident] = top["request_id"]
         for ident in set(self._request_of) - set(snap):
             self._request_of.pop(ident, None)
-        self._stacks = {ident: {"app": list(s["app"]), "request": list(s["request"])}
-                        for ident, s in snap.items()}
+        self._stacks = {
+            ident: {"app": list(s["app"]), "request": list(s["request"])}
+            for ident, s in snap.items()
+        }
         self.changed.emit()
         return True

@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.sender = HttpSender(self)  # worker threads for the composer
         self._pending_match: list[dict[str, Any]] = []  # exchanges not yet tied to a request
         self._claimed: set[int] = set()  # request ids already tied to an exchange
-        self._batches: dict[int, int] = {}  # ×N batch tag -> exchanges still out
+        self._batches: dict[int, int] = {}  # send-xN batch tag -> exchanges still out
         self._batch_seq = 0  # next batch tag
         self._last_single: dict[str, Any] | None = None  # the latest single Send, to follow
         self._secret_keys: list[str] = []  # the app's keys, for decoding cookies
@@ -294,8 +294,10 @@ class MainWindow(QMainWindow):
             try:
                 consume(events)
             except Exception as exc:
-                self.show_error(f"internal error in {getattr(consume, '__qualname__', consume)}: "
-                                f"{type(exc).__name__}: {exc}")
+                self.show_error(
+                    f"internal error in {getattr(consume, '__qualname__', consume)}: "
+                    f"{type(exc).__name__}: {exc}"
+                )
         if self._pending_match:
             self._match_exchanges()
         self.throttle.poke()
@@ -335,7 +337,7 @@ class MainWindow(QMainWindow):
         for _ in range(copies):
             self.sender.submit(req, tag)
         what = f"{req.method} {urlsplit(req.url).path}"
-        self.show_message(f"sent {what}" + (f" ×{copies} at once" if copies > 1 else ""))
+        self.show_message(f"sent {what}" + (f" \u00d7{copies} at once" if copies > 1 else ""))
 
     def resend(self, exchange: dict[str, Any]) -> None:
         if self.engine is None:
@@ -364,7 +366,9 @@ class MainWindow(QMainWindow):
         else:
             self._batches[tag] = left
         if self.composer.follows_set_cookie():
-            set_cookies = [v for k, v in exchange.get("response_headers", []) if k.lower() == "set-cookie"]
+            set_cookies = [
+                v for k, v in exchange.get("response_headers", []) if k.lower() == "set-cookie"
+            ]
             self.jar.apply_set_cookie(set_cookies)
         self.history_model.add([exchange])
         if total <= 0:
@@ -454,8 +458,12 @@ class MainWindow(QMainWindow):
     def save_capture(self, path: str) -> None:
         from .capture import save_capture
 
-        save_capture(path, self.capture_events(), self.history_model.exchanges(),
-                     **({"clock_offset_ns": self._clock_offset} if self._clock_offset else {}))
+        save_capture(
+            path,
+            self.capture_events(),
+            self.history_model.exchanges(),
+            **({"clock_offset_ns": self._clock_offset} if self._clock_offset else {}),
+        )
 
     def export_har(self, path: str) -> None:
         from .capture import export_har
@@ -487,13 +495,17 @@ class MainWindow(QMainWindow):
             self.show_error(str(exc))
             return None
         _open_windows.append(win)
-        win.destroyed.connect(lambda *_: _open_windows.remove(win) if win in _open_windows else None)
+        win.destroyed.connect(
+            lambda *_: _open_windows.remove(win) if win in _open_windows else None
+        )
         win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         win.show()
         return win
 
     def _dialog_dir(self) -> str:
-        return str(QSettings().value("paths/captures", os.getcwd())) if self._persist else os.getcwd()
+        return (
+            str(QSettings().value("paths/captures", os.getcwd())) if self._persist else os.getcwd()
+        )
 
     def _remember_dir(self, path: str) -> None:
         if self._persist:
@@ -501,7 +513,10 @@ class MainWindow(QMainWindow):
 
     def _open_capture_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open capture", self._dialog_dir(), "ctxscope captures (*.json *.json.gz);;All files (*)"
+            self,
+            "Open capture",
+            self._dialog_dir(),
+            "ctxscope captures (*.json *.json.gz);;All files (*)",
         )
         if path:
             self._remember_dir(path)
@@ -509,7 +524,9 @@ class MainWindow(QMainWindow):
 
     def _save_capture_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save capture", os.path.join(self._dialog_dir(), "capture.ctxscope.json"),
+            self,
+            "Save capture",
+            os.path.join(self._dialog_dir(), "capture.ctxscope.json"),
             "ctxscope captures (*.json *.json.gz)",
         )
         if not path:

@@ -17,7 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def ctxscope(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def ctxscope(
+    *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "inspector", *args],
@@ -36,10 +38,22 @@ def test_trace_prints_the_lifecycle_in_order() -> None:
     assert lines[0].startswith("GET /login?name=ada -> 200 OK")
     kinds = [line.split()[4] for line in lines[1:] if " ms  A" in line]
     expected_order = [
-        "app_ctx_pushed", "request_ctx_pushed", "session_opened", "url_matched",
-        "request_started", "before_request", "view", "after_request", "session_saved",
-        "request_finished", "teardown_request", "request_tearing_down", "request_ctx_popped",
-        "teardown_appcontext", "appcontext_tearing_down", "app_ctx_popped",
+        "app_ctx_pushed",
+        "request_ctx_pushed",
+        "session_opened",
+        "url_matched",
+        "request_started",
+        "before_request",
+        "view",
+        "after_request",
+        "session_saved",
+        "request_finished",
+        "teardown_request",
+        "request_tearing_down",
+        "request_ctx_popped",
+        "teardown_appcontext",
+        "appcontext_tearing_down",
+        "app_ctx_popped",
     ]
     positions = [kinds.index(kind) for kind in expected_order]
     assert positions == sorted(positions)
@@ -54,7 +68,14 @@ def test_trace_json_lines_have_the_stable_fields() -> None:
     events = [json.loads(line) for line in result.stdout.splitlines()]
     for event in events:
         assert list(event)[:8] == [
-            "seq", "t_ns", "thread", "request_id", "kind", "name", "blueprint", "depth"
+            "seq",
+            "t_ns",
+            "thread",
+            "request_id",
+            "kind",
+            "name",
+            "blueprint",
+            "depth",
         ]
     kinds = [e["kind"] for e in events]
     assert kinds[-1] == "app_ctx_popped" and events[-1]["depth"] == {"app": 0, "request": 0}
@@ -73,15 +94,23 @@ def test_trace_json_lines_have_the_stable_fields() -> None:
 def test_trace_sends_headers_body_and_cookies() -> None:
     login = ctxscope("trace", "--json", "POST", "/login", "-d", "name=grace")
     saved = next(
-        json.loads(line) for line in login.stdout.splitlines()
+        json.loads(line)
+        for line in login.stdout.splitlines()
         if json.loads(line)["kind"] == "session_saved"
     )
     cookie = saved["set_cookie"].split(";")[0].split("=", 1)[1]
     whoami = ctxscope("trace", "GET", "/whoami", "-b", cookie)
     assert '{"user":"grace"}' in whoami.stdout
     echo = ctxscope(
-        "trace", "POST", "/api/echo", "-H", "Content-Type: application/json",
-        "-H", "X-Probe: 42", "-d", '{"a": [1, 2]}',
+        "trace",
+        "POST",
+        "/api/echo",
+        "-H",
+        "Content-Type: application/json",
+        "-H",
+        "X-Probe: 42",
+        "-d",
+        '{"a": [1, 2]}',
     )
     assert '"json":{"a":[1,2]}' in echo.stdout
     assert '"X-Probe":"42"' in echo.stdout
@@ -105,7 +134,8 @@ def test_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], message: str) -
 
 
 def test_trace_loads_a_user_app_from_the_project_directory(tmp_path: Path) -> None:
-    (tmp_path / "myproj.py").write_text(textwrap.dedent("""
+    (tmp_path / "myproj.py").write_text(
+        textwrap.dedent("""
         from engine import App
 
         def create_app(greeting="hi"):
@@ -116,9 +146,11 @@ def test_trace_loads_a_user_app_from_the_project_directory(tmp_path: Path) -> No
                 return greeting
 
             return app
-    """))
-    result = ctxscope("trace", "--app", "myproj:create_app('hello there')", "GET", "/",
-                      cwd=tmp_path)
+    """)
+    )
+    result = ctxscope(
+        "trace", "--app", "myproj:create_app('hello there')", "GET", "/", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "hello there" in result.stdout
     broken = ctxscope("trace", "--app", "myproj:nope", "GET", "/", cwd=tmp_path)
@@ -129,7 +161,11 @@ def _start_serve(*args: str) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
         [sys.executable, "-m", "inspector", "serve", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
     )
     assert proc.stdout is not None
     first = proc.stdout.readline()
@@ -167,7 +203,10 @@ def test_serve_refuses_a_busy_port_with_one_line() -> None:
         port = busy.getsockname()[1]
         result = ctxscope("serve", "--port", str(port))
     assert result.returncode == 2
-    assert result.stderr.strip() == f"ctxscope serve: error: port {port} on 127.0.0.1 is already in use"
+    assert (
+        result.stderr.strip()
+        == f"ctxscope serve: error: port {port} on 127.0.0.1 is already in use"
+    )
 
 
 def test_serve_single_thread_queues_requests() -> None:

@@ -39,7 +39,9 @@ def test_capture_round_trip_shows_same_rows(
         lambda: all(window.history_model.exchange(r)["request_id"] is not None for r in range(3)),
         timeout=5_000,
     )
-    qtbot.waitUntil(lambda: all(window.requests_model.info(r).done for r in range(3)), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: all(window.requests_model.info(r).done for r in range(3)), timeout=5_000
+    )
     window.bridge.flush(everything=True)
     window.timeline.clear_filter()
 

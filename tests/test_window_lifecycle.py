@@ -32,7 +32,10 @@ def test_exception_in_a_slot_goes_to_the_status_bar(qtbot: Any, window: MainWind
     assert blocker.args[0]["status"] == 200
 
 
-def test_a_crashing_view_is_an_error_event_not_a_dead_window(qtbot: Any, window: MainWindow) -> None:  # noqa: F811
+def test_a_crashing_view_is_an_error_event_not_a_dead_window(
+    qtbot: Any,
+    window: MainWindow,  # noqa: F811
+) -> None:
     window.composer.path.setText("/boom")
     with qtbot.waitSignal(window.exchangeFinished, timeout=10_000) as blocker:
         window.composer.send_button.click()
@@ -40,7 +43,10 @@ def test_a_crashing_view_is_an_error_event_not_a_dead_window(qtbot: Any, window:
     qtbot.waitUntil(lambda: blocker.args[0]["request_id"] is not None, timeout=5_000)
     rid = blocker.args[0]["request_id"]
     model = window.timeline_model
-    qtbot.waitUntil(lambda: any(model.event_at(r).kind == "exception" for r in range(model.rowCount())), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: any(model.event_at(r).kind == "exception" for r in range(model.rowCount())),
+        timeout=5_000,
+    )
     rows = [model.row_of(r) for r in range(model.rowCount())]
     exc = next(r for r in rows if r.event.kind == "exception")
     assert exc.event.request_id == rid and exc.flag == FLAG_ERROR

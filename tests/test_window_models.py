@@ -79,7 +79,9 @@ def test_timeline_filtered_view_trims_too(events: list[Event]) -> None:
     for _ in range(20):
         model.ingest(events)
     assert model.total() <= 50
-    assert all(model.event_at(r).request_id == events[0].request_id for r in range(model.rowCount()))
+    assert all(
+        model.event_at(r).request_id == events[0].request_id for r in range(model.rowCount())
+    )
 
 
 def test_requests_and_sessions_models(qtmodeltester: Any, events: list[Event]) -> None:
@@ -100,8 +102,16 @@ def test_requests_and_sessions_models(qtmodeltester: Any, events: list[Event]) -
 
 def test_history_jar_paused_and_json_models(qtmodeltester: Any, events: list[Event]) -> None:
     history = HistoryModel(cap=3)
-    ex = {"method": "GET", "url": "http://127.0.0.1:1/x?a=1", "status": 200, "started": 0.0,
-          "elapsed_ms": 1.5, "request_id": 1, "request_headers": [], "response_headers": []}
+    ex = {
+        "method": "GET",
+        "url": "http://127.0.0.1:1/x?a=1",
+        "status": 200,
+        "started": 0.0,
+        "elapsed_ms": 1.5,
+        "request_id": 1,
+        "request_headers": [],
+        "response_headers": [],
+    }
     history.add([dict(ex) for _ in range(5)])
     assert history.rowCount() == 3
     qtmodeltester.check(history, force_py=True)

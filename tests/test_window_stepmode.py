@@ -29,9 +29,9 @@ def test_breakpoint_pauses_and_step_advances_one_event(qtbot: Any, window: MainW
     first = window.paused_model.step(0)
     assert first.event.kind == "request_started"
     rid = first.request_id
-    # while held: the thread's stacks are shown, at depth 1/1, and the request is unfinished
-    qtbot.waitUntil(lambda: first.thread in window.threads_view.cards(), timeout=3_000)
-    assert window.threads_view.cards()[first.thread].painter.depths() == (1, 1)
+    # while held: step mode draws the held thread's stacks (depth 1/1); the request is unfinished
+    qtbot.waitUntil(lambda: first.thread in step.stacks.cards(), timeout=3_000)
+    assert step.stacks.cards()[first.thread].painter.depths() == (1, 1)
     assert window.history_model.rowCount() == 0
     qtbot.waitUntil(lambda: bool(_request_events(window, rid)), timeout=3_000)
     before = _request_events(window, rid)
@@ -39,8 +39,10 @@ def test_breakpoint_pauses_and_step_advances_one_event(qtbot: Any, window: MainW
 
     qtbot.mouseClick(step.step_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
-        lambda: window.paused_model.rowCount() == 1
-        and window.paused_model.step(0).event.seq != first.event.seq,
+        lambda: (
+            window.paused_model.rowCount() == 1
+            and window.paused_model.step(0).event.seq != first.event.seq
+        ),
         timeout=5_000,
     )
     second = window.paused_model.step(0)

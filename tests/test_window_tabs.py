@@ -64,7 +64,8 @@ def test_websocket_exchange_shows_frames_with_correct_bits(
 
     def frames(direction: str) -> list[Any]:
         return [
-            e for e in tab.frames_shown()
+            e
+            for e in tab.frames_shown()
             if e.kind == "ws_frame" and e.direction == direction and e.opcode == 1
         ]
 

@@ -1,4 +1,4 @@
-"""×5 concurrent slow requests: five threads side by side, then none, depth back to 0."""
+"""Five concurrent slow requests: five threads side by side, then none, depth back to 0."""
 
 from __future__ import annotations
 
@@ -22,8 +22,11 @@ def test_five_slow_requests_show_five_threads_then_none(qtbot: Any, window: Main
     def five_cards() -> None:
         cards = window.threads_view.cards()
         slow = [
-            c for c in cards.values()
-            if any("/slow" in str(item) for item in window.threads_state.threads()[c.ident]["request"])
+            c
+            for c in cards.values()
+            if any(
+                "/slow" in str(item) for item in window.threads_state.threads()[c.ident]["request"]
+            )
         ]
         assert len(slow) == 5
         # each card draws both stacks at depth 1 while its request is in the view

@@ -157,6 +157,7 @@ class FlaskAdapter:
         app = self.flask_app
         app.extensions[EXTENSION_KEY] = self
         register_stacks(self.stacks)
+        contexts.load_flask_internals()
         if contexts.supported():
             self._shadow("request_context", self._wrap_request_context)
         else:

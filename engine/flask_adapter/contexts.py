@@ -35,14 +35,18 @@ __all__ = ["flush_pop", "flush_push", "instrument"]
 _request_ids = itertools.count(1)  # ids of requests seen by any attached Flask app
 
 
-def _flask_internals() -> tuple[Any, Any]:
+_cv_request: Any = None  # flask.globals._cv_request, set when the first app is attached
+_SENTINEL: Any = None  # flask.ctx._sentinel: "no error given" in RequestContext.pop
+
+
+def load_flask_internals() -> None:
+    """Look up Flask's request ContextVar (Flask is imported only once an app is attached)."""
+    global _cv_request, _SENTINEL
     import flask.ctx
     import flask.globals
 
-    return getattr(flask.globals, "_cv_request", None), getattr(flask.ctx, "_sentinel", None)
-
-
-_cv_request, _SENTINEL = _flask_internals()
+    _cv_request = getattr(flask.globals, "_cv_request", None)
+    _SENTINEL = getattr(flask.ctx, "_sentinel", None)
 
 
 def supported() -> bool:

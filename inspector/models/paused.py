@@ -16,7 +16,15 @@ _Index = QModelIndex | QPersistentModelIndex
 class PausedModel(QAbstractTableModel):
     """One row per held thread: which request, after which event, with what depth."""
 
-    HEADERS = ("req", "thread", "after seq", "paused after", "hook / view", "depth app/req", "detail")
+    HEADERS = (
+        "req",
+        "thread",
+        "after seq",
+        "paused after",
+        "hook / view",
+        "depth app/req",
+        "detail",
+    )
 
     def __init__(self, threads: ThreadNames | None = None, parent: Any = None) -> None:
         super().__init__(parent)
@@ -45,9 +53,9 @@ class PausedModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self.HEADERS):
-                return self.HEADERS[section]
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -126,9 +126,17 @@ class TimelineModel(QAbstractTableModel):
         "app/req",
         "detail",
     )
-    COL_SEQ, COL_REQ, COL_THREAD, COL_OFFSET, COL_DELTA, COL_KIND, COL_HOOK, COL_DEPTH, COL_DETAIL = (
-        range(9)
-    )
+    (
+        COL_SEQ,
+        COL_REQ,
+        COL_THREAD,
+        COL_OFFSET,
+        COL_DELTA,
+        COL_KIND,
+        COL_HOOK,
+        COL_DEPTH,
+        COL_DETAIL,
+    ) = range(9)
 
     def __init__(
         self,
@@ -309,9 +317,9 @@ class TimelineModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self.HEADERS):
-                return self.HEADERS[section]
+        horizontal = orientation == Qt.Orientation.Horizontal
+        if role == _DISPLAY and horizontal and 0 <= section < len(self.HEADERS):
+            return self.HEADERS[section]
         return None
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:

@@ -1,5 +1,5 @@
 """The request composer: method, path (completed from the app's URL rules), query, headers,
-body (form, JSON, raw), the cookie jar, Send (Ctrl+Enter) and "send ×N at once".
+body (form, JSON, raw), the cookie jar, Send (Ctrl+Enter) and "send xN at once".
 
 The composer only builds ``OutgoingRequest`` objects; sending belongs to ``HttpSender`` and the
 window, so nothing here blocks.
@@ -66,13 +66,15 @@ class ComposerView(QWidget):
         self.send_button = QPushButton("Send")  # Ctrl+Enter
         self.send_button.setDefault(True)
         self.send_button.setToolTip("Send the request (Ctrl+Enter)")
-        self.copies = QSpinBox()  # N for "send ×N"
+        self.copies = QSpinBox()  # N for "send xN"
         self.copies.setRange(2, 64)
         self.copies.setValue(5)
-        self.copies.setPrefix("×")
+        self.copies.setPrefix("\u00d7")
         self.copies.setToolTip("How many identical requests to fire concurrently")
-        self.send_many_button = QPushButton("Send ×N at once")  # fires N concurrent requests
-        self.send_many_button.setToolTip("Fire N identical requests concurrently, one connection each")
+        self.send_many_button = QPushButton("Send \u00d7N at once")  # fires N concurrent requests
+        self.send_many_button.setToolTip(
+            "Fire N identical requests concurrently, one connection each"
+        )
 
         top = QHBoxLayout()
         top.addWidget(self.method)
@@ -250,7 +252,7 @@ class ComposerView(QWidget):
         self.sendRequested.emit(req, copies)
 
     def send(self, copies: int = 1) -> None:
-        """As if Send (or Send ×N) was clicked."""
+        """As if Send (or Send xN) was clicked."""
         self._send(copies)
 
     def load_exchange(self, exchange: dict[str, Any]) -> None:

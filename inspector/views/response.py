@@ -120,7 +120,9 @@ class ResponseView(QWidget):
         if how == "binary":
             text = f"(binary body, {len(body)} bytes — see Hex)"
         self.body.setPlainText(text)
-        self.tabs.setTabText(0, {"json": "Body (JSON)", "html": "Body (HTML source)"}.get(how, "Body"))
+        self.tabs.setTabText(
+            0, {"json": "Body (JSON)", "html": "Body (HTML source)"}.get(how, "Body")
+        )
         self.raw.setPlainText(body.decode("utf-8", "replace"))
         self.hex.setPlainText(hex_dump(body))
         set_cookies = [v for k, v in headers if k.lower() == "set-cookie"]

@@ -199,8 +199,16 @@ class StepModeView(QWidget):
         """Drive ``breakpoints`` (an engine ``Breakpoints``); None disables the controls."""
         self._bp = breakpoints
         on = breakpoints is not None
-        for w in (self.kinds, self.preset, self.none, self.delay, self.timeout,
-                  self.step_button, self.continue_button, self.continue_all):
+        for w in (
+            self.kinds,
+            self.preset,
+            self.none,
+            self.delay,
+            self.timeout,
+            self.step_button,
+            self.continue_button,
+            self.continue_all,
+        ):
             w.setEnabled(on)
         if on:
             self.timeout.setValue(float(breakpoints.timeout))
@@ -280,8 +288,7 @@ class StepModeView(QWidget):
             self.stacks.strip.select(step.thread)
         self.where.setPlainText(
             f"request #{step.request_id} held on thread ident {step.thread}\n"
-            f"after event #{step.event.seq} ({step.event.kind}):\n\n"
-            + event_json_text(step.event)
+            f"after event #{step.event.seq} ({step.event.kind}):\n\n" + event_json_text(step.event)
         )
 
     def _current_thread(self) -> int | None:

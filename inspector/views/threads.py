@@ -105,8 +105,9 @@ class ThreadsStrip(QScrollArea):
         self._row.setSpacing(6)
         self._empty = QLabel(
             "No thread holds a context right now.\n"
-            "Send a request — try /slow with “Send ×N at once” — and watch one column per thread"
-            " appear,\nits stacks grow on push and shrink on pop, and the column vanish on release."
+            "Send a request — try /slow with “Send \u00d7N at once” — and watch one column per"
+            " thread appear,\nits stacks grow on push and shrink on pop, and the column vanish"
+            " on release."
         )
         self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._empty.setStyleSheet("color: #6c757d; padding: 18px;")

@@ -23,7 +23,9 @@ _MIN_DELAY = 0.005  # seconds: the repaint goes to a later event-loop turn
 
 
 class PaintThrottle(QObject):
-    def __init__(self, widgets: list[QWidget], interval_ms: int = 100, parent: QObject | None = None):
+    def __init__(
+        self, widgets: list[QWidget], interval_ms: int = 100, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self._widgets = widgets  # repainted together
         self._interval = interval_ms / 1000.0  # shortest time between two repaints

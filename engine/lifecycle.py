@@ -1,0 +1,467 @@
+"""The request lifecycle, in the order Flask 3.1 runs it, publishing each step.
+
+Push contexts, open the session, match the URL (``ctx.py``); then ``request_started``, URL value
+preprocessors, ``before_request`` (app first, then outer to inner blueprint), the view, error
+handlers (``errors.py``), ``after_this_request``, ``after_request`` (reverse, inner to outer, app
+last), save the session, ``request_finished``; on pop the teardown functions (reverse) and
+signals. ``shared/REFERENCE.md`` §2 is the map. Each step is published on ``app.events`` only when
+somebody listens, so an unobserved app pays one attribute read per step.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Response as BaseResponse
+
+from .events import (
+    AfterRequest,
+    AfterThisRequest,
+    AppcontextTearingDown,
+    BeforeRequest,
+    RequestFinished,
+    RequestStarted,
+    RequestTearingDown,
+    SessionSaved,
+    TeardownAppcontext,
+    TeardownRequest,
+    UrlValuePreprocessor,
+    View,
+)
+from .globals import _request_ctx_stack
+from .signals import (
+    appcontext_tearing_down,
+    request_finished,
+    request_started,
+    request_tearing_down,
+)
+from .summary import describe_error, qualname, summarize
+from .wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from .bus import EventBus
+    from .config import Config
+    from .ctx import RequestContext
+    from .jsonprovider import JSONProvider
+    from .sessions import SessionInterface
+
+__all__ = ["Lifecycle"]
+
+_sentinel: Any = object()
+
+
+def _status_of(response: Any) -> int:
+    return getattr(response, "status_code", 0)
+
+
+def current_request() -> Request:
+    ctx = _request_ctx_stack.top
+    assert ctx is not None, "no request context"
+    return ctx.request
+
+
+def current_request_id() -> int | None:
+    ctx = _request_ctx_stack.top
+    return ctx.request_id if ctx is not None else None
+
+
+class Lifecycle:
+    """The request-handling half of ``App`` (Flask's ``wsgi_app`` and what it calls)."""
+
+    config: Config
+    events: EventBus
+    json: JSONProvider
+    session_interface: SessionInterface
+    response_class: type[Response]
+    view_functions: dict[str, Callable[..., Any]]
+    before_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    after_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    teardown_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    teardown_appcontext_funcs: list[Callable[..., Any]]
+    url_value_preprocessors: dict[str | None, list[Callable[..., Any]]]
+    request_context: Callable[[dict[str, Any]], RequestContext]
+    ensure_sync: Callable[[Callable[..., Any]], Callable[..., Any]]
+    handle_exception: Callable[[Exception], Response]
+    handle_user_exception: Callable[[Exception], Any]
+
+    # --- the request, step by step -----------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterator[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterator[bytes]:
+        ctx = self.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                ctx.push()
+                response = self.full_dispatch_request()
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except:
+                error = sys.exc_info()[1]
+                raise
+            return response(environ, start_response)  # type: ignore[no-any-return]
+        finally:
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        return False
+
+    def full_dispatch_request(self) -> Response:
+        try:
+            request_started.send(self, _async_wrapper=self.ensure_sync)
+            bus = self.events
+            if bus.active:
+                bus.emit(RequestStarted, current_request_id(), None, None, {})
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> Any:
+        """URL value preprocessors, then before_request functions (app, outer → inner)."""
+        req = _request_ctx_stack.top.request  # type: ignore[union-attr]
+        names = (None, *reversed(req.blueprints))
+        bus = self.events
+        for name in names:
+            if name in self.url_value_preprocessors:
+                for url_func in self.url_value_preprocessors[name]:
+                    if not bus.active:
+                        url_func(req.endpoint, req.view_args)
+                        continue
+                    try:
+                        url_func(req.endpoint, req.view_args)
+                    except Exception as e:
+                        bus.emit(
+                            UrlValuePreprocessor,
+                            current_request_id(),
+                            qualname(url_func),
+                            name,
+                            {"view_args": summarize(req.view_args), "error": describe_error(e)},
+                        )
+                        raise
+                    bus.emit(
+                        UrlValuePreprocessor,
+                        current_request_id(),
+                        qualname(url_func),
+                        name,
+                        {"view_args": summarize(req.view_args), "error": None},
+                    )
+        for name in names:
+            if name in self.before_request_funcs:
+                for before_func in self.before_request_funcs[name]:
+                    if not bus.active:
+                        rv = self.ensure_sync(before_func)()
+                    else:
+                        try:
+                            rv = self.ensure_sync(before_func)()
+                        except Exception as e:
+                            bus.emit(
+                                BeforeRequest,
+                                current_request_id(),
+                                qualname(before_func),
+                                name,
+                                {
+                                    "returned": None,
+                                    "short_circuit": False,
+                                    "error": describe_error(e),
+                                },
+                            )
+                            raise
+                        bus.emit(
+                            BeforeRequest,
+                            current_request_id(),
+                            qualname(before_func),
+                            name,
+                            {
+                                "returned": summarize(rv),
+                                "short_circuit": rv is not None,
+                                "error": None,
+                            },
+                        )
+                    if rv is not None:
+                        return rv
+        return None
+
+    def raise_routing_exception(self, request: Request) -> None:
+        raise request.routing_exception  # type: ignore[misc]
+
+    def dispatch_request(self) -> Any:
+        req = _request_ctx_stack.top.request  # type: ignore[union-attr]
+        if req.routing_exception is not None:
+            self.raise_routing_exception(req)
+        rule = req.url_rule
+        assert rule is not None
+        if getattr(rule, "provide_automatic_options", False) and req.method == "OPTIONS":
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]
+        view_args = req.view_args or {}
+        bus = self.events
+        if not bus.active:
+            return self.ensure_sync(view)(**view_args)
+        try:
+            rv = self.ensure_sync(view)(**view_args)
+        except Exception as e:
+            bus.emit(
+                View,
+                current_request_id(),
+                qualname(view),
+                req.blueprint,
+                {
+                    "endpoint": rule.endpoint,
+                    "view_args": summarize(view_args),
+                    "returned": None,
+                    "error": describe_error(e),
+                },
+            )
+            raise
+        bus.emit(
+            View,
+            current_request_id(),
+            qualname(view),
+            req.blueprint,
+            {
+                "endpoint": rule.endpoint,
+                "view_args": summarize(view_args),
+                "returned": summarize(rv),
+                "error": None,
+            },
+        )
+        return rv
+
+    def make_default_options_response(self) -> Response:
+        adapter = _request_ctx_stack.top.url_adapter  # type: ignore[union-attr]
+        methods = adapter.allowed_methods()
+        rv = self.response_class()
+        rv.allow.update(methods)
+        return rv
+
+    # --- the response ------------------------------------------------------------------------
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+            bus = self.events
+            if bus.active:
+                bus.emit(
+                    RequestFinished,
+                    current_request_id(),
+                    None,
+                    None,
+                    {
+                        "status": response.status_code,
+                        "headers": [[k, v] for k, v in response.headers.items()],
+                    },
+                )
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    def make_response(self, rv: Any) -> Response:
+        """Turn a view's return value into a response (str, bytes, dict, list, tuple, ...)."""
+        status = headers = None
+        if isinstance(rv, tuple):
+            len_rv = len(rv)
+            if len_rv == 3:
+                rv, status, headers = rv
+            elif len_rv == 2:
+                if isinstance(rv[1], Headers | dict | tuple | list):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple."
+                    " The tuple must have the form (body, status, headers),"
+                    " (body, status), or (body, headers)."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {current_request().endpoint!r} did not"
+                " return a valid response. The function either returned"
+                " None or ended without a return statement."
+            )
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, str | bytes | bytearray | Iterator):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, dict | list):
+                rv = self.json.response(rv)
+            elif isinstance(rv, BaseResponse) or callable(rv):
+                try:
+                    rv = self.response_class.force_type(
+                        rv,
+                        current_request().environ,  # type: ignore[arg-type]
+                    )
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid"
+                        " response. The return type must be a string,"
+                        " dict, list, tuple with headers or status,"
+                        " Response instance, or WSGI callable, but it"
+                        f" was a {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid"
+                    " response. The return type must be a string,"
+                    " dict, list, tuple with headers or status,"
+                    " Response instance, or WSGI callable, but it was a"
+                    f" {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, str | bytes | bytearray):
+                rv.status = status
+            else:
+                rv.status_code = status
+        if headers:
+            rv.headers.update(headers)
+        return rv  # type: ignore[no-any-return]
+
+    def process_response(self, response: Response) -> Response:
+        """after_this_request, after_request (reverse, inner → outer → app), save session."""
+        ctx = _request_ctx_stack.top
+        assert ctx is not None
+        bus = self.events
+        for func in ctx._after_request_functions:
+            response = self._run_response_hook(AfterThisRequest, func, None, response)
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in self.after_request_funcs:
+                for func in reversed(self.after_request_funcs[name]):
+                    response = self._run_response_hook(AfterRequest, func, name, response)
+        session = ctx._session
+        interface = self.session_interface
+        if not interface.is_null_session(session):
+            interface.save_session(self, session, response)  # type: ignore[arg-type]
+            if bus.active:
+                self._emit_session_saved(ctx, response)
+        return response
+
+    def _run_response_hook(
+        self,
+        cls: type[AfterRequest] | type[AfterThisRequest],
+        func: Callable[[Response], Response],
+        blueprint: str | None,
+        response: Response,
+    ) -> Response:
+        bus = self.events
+        if not bus.active:
+            return self.ensure_sync(func)(response)  # type: ignore[no-any-return]
+        try:
+            response = self.ensure_sync(func)(response)
+        except Exception as e:
+            bus.emit(
+                cls,
+                current_request_id(),
+                qualname(func),
+                blueprint,
+                {"status": _status_of(response), "error": describe_error(e)},
+            )
+            raise
+        bus.emit(
+            cls,
+            current_request_id(),
+            qualname(func),
+            blueprint,
+            {"status": _status_of(response), "error": None},
+        )
+        return response
+
+    def _emit_session_saved(self, ctx: RequestContext, response: Response) -> None:
+        session = ctx._session
+        name = self.session_interface.get_cookie_name(self)
+        set_cookie = None
+        for header in response.headers.getlist("Set-Cookie"):
+            if header.startswith(f"{name}="):
+                set_cookie = header
+        deleted = set_cookie is not None and "Max-Age=0" in set_cookie
+        self.events.emit(
+            SessionSaved,
+            ctx.request_id,
+            None,
+            None,
+            {
+                "interface": type(self.session_interface).__qualname__,
+                "before": ctx.session_before,
+                "after": summarize(dict(session)),  # type: ignore[arg-type]
+                "accessed": bool(getattr(session, "accessed", False)),
+                "modified": bool(getattr(session, "modified", False)),
+                "permanent": bool(session.permanent),  # type: ignore[union-attr]
+                "set_cookie": set_cookie,
+                "deleted": deleted,
+            },
+        )
+
+    # --- teardown ----------------------------------------------------------------------------
+
+    def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        ctx = _request_ctx_stack.top
+        assert ctx is not None
+        bus = self.events
+        error = describe_error(exc) if bus.active else None
+        for name in chain(ctx.request.blueprints, (None,)):
+            if name in self.teardown_request_funcs:
+                for func in reversed(self.teardown_request_funcs[name]):
+                    self._run_teardown(TeardownRequest, func, name, exc, error, ctx.request_id)
+        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if bus.active:
+            bus.emit(RequestTearingDown, ctx.request_id, None, None, {"error": error})
+
+    def do_teardown_appcontext(
+        self, exc: BaseException | None = _sentinel, request_id: int | None = None
+    ) -> None:
+        if exc is _sentinel:
+            exc = sys.exc_info()[1]
+        bus = self.events
+        error = describe_error(exc) if bus.active else None
+        for func in reversed(self.teardown_appcontext_funcs):
+            self._run_teardown(TeardownAppcontext, func, None, exc, error, request_id)
+        appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if bus.active:
+            bus.emit(AppcontextTearingDown, request_id, None, None, {"error": error})
+
+    def _run_teardown(
+        self,
+        cls: type[TeardownRequest] | type[TeardownAppcontext],
+        func: Callable[[BaseException | None], Any],
+        blueprint: str | None,
+        exc: BaseException | None,
+        error: str | None,
+        request_id: int | None,
+    ) -> None:
+        bus = self.events
+        if not bus.active:
+            self.ensure_sync(func)(exc)
+            return
+        try:
+            self.ensure_sync(func)(exc)
+        except Exception as raised:
+            bus.emit(
+                cls,
+                request_id,
+                qualname(func),
+                blueprint,
+                {"error": error, "raised": describe_error(raised)},
+            )
+            raise
+        bus.emit(cls, request_id, qualname(func), blueprint, {"error": error, "raised": None})
