@@ -9,7 +9,6 @@ the bridge, the timers and the worker threads all run as they do for a user.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -89,7 +88,7 @@ class Director:
         except (RuntimeError, TypeError):
             pass
 
-    def _tab_index(self, tab: QWidget) -> int:
+    def tab_index(self, tab: QWidget) -> int:
         tabs = self.w.tabs
         for i in range(tabs.count()):
             page = tabs.widget(i)
@@ -99,7 +98,7 @@ class Director:
 
     def shot(self, tab: QWidget | None, name: str) -> str:
         if tab is not None:
-            self.w.tabs.setCurrentIndex(self._tab_index(tab))
+            self.w.tabs.setCurrentIndex(self.tab_index(tab))
         self.w.resize(1400, 900)
         self.settle(120)
         self.w.throttle.release()
@@ -111,32 +110,12 @@ class Director:
         return path
 
 
-def _websocket_exchange(url: str, messages: list[str]) -> threading.Thread:
-    """A real WebSocket client (the ``websockets`` library) talking to the engine."""
-
-    def talk() -> None:
-        from websockets.sync.client import connect
-
-        with connect(url, open_timeout=5, close_timeout=5) as ws:
-            ws.recv(timeout=5)  # the greeting
-            for text in messages:
-                ws.send(text)
-                ws.recv(timeout=5)
-            ws.send(b"\x00\x01binary\xff")
-            ws.recv(timeout=5)
-
-    t = threading.Thread(target=talk, name="scenario-ws", daemon=True)
-    t.start()
-    return t
-
-
 def tour(d: Director) -> None:
     """Login, five slow requests at once, a WebSocket exchange, a decoded cookie, and a
     request held mid-lifecycle."""
     w = d.w
     if w.engine is None:
         raise ScenarioError("the tour needs a running engine")
-    base = w.engine.url
 
     # 1. a short-circuit (not logged in yet: before_request answers 401) and a crashing view
     admin = d.send("GET", "/admin/")
@@ -153,35 +132,50 @@ def tour(d: Director) -> None:
     login_id = login[0]["request_id"]
 
     # 3. five slow requests at once: five threads side by side
+    w.tabs.setCurrentWidget(w.threads_view)  # a hidden strip does not redraw
     slow = d.send("GET", "/slow", query=[("ms", "2500")], copies=5)
     d.wait(lambda: len(w.threads_view.cards()) >= 5, "five threads with contexts", 10)
-    d.settle(300)
+    d.settle(900)  # let the "just pushed" glow fade
     d.shot(w.threads_view, "threads.png")
     d.wait_sent(slow, 5, timeout=20)
     d.wait(lambda: not w.threads_view.cards(), "every context released", 10)
 
-    # 4. a WebSocket exchange, seen from the engine's side
-    ws_routes = getattr(w.ws_tab, "set_target", None)
-    if ws_routes is not None:
-        t = _websocket_exchange(
-            base.replace("http://", "ws://") + "/ws/echo", ["hello ctxscope", "x" * 200]
-        )
-        t.join(15)
+    # 4. a WebSocket exchange through the tab's own client, seen from the engine's side
+    tab = w.ws_tab
+    if hasattr(tab, "connect_btn"):
+        w.tabs.setCurrentIndex(d.tab_index(tab))
+        tab.route_box.setCurrentText("/ws/echo")
+        tab.connect_btn.click()
+        d.wait(lambda: tab.send_btn.isEnabled(), "the WebSocket to open")
+        for text in ("hello ctxscope", "frames are masked client to server"):
+            tab.payload_edit.setText(text)
+            tab.send_btn.click()
         d.wait(
-            lambda: any(e.kind == "ws_closed" for e in w.timeline_model.events()),
-            "the WebSocket close",
-            10,
+            lambda: sum(1 for e in tab.frames_shown() if e.kind == "ws_frame") >= 5,
+            "the WebSocket frames",
         )
-        frames = getattr(w.ws_tab, "frames_proxy", None)
-        if frames is not None:
-            proxy = w.ws_tab.frames_proxy
-            if proxy.rowCount() > 1:
-                w.ws_tab.select_frame(1)
-        d.shot(w.ws_tab, "websocket.png")
+        frames = tab.frames_model
+        row = next(
+            (
+                r
+                for r in range(frames.rowCount())
+                if "hello ctxscope" in str(frames.index(r, frames.columnCount() - 1).data())
+                and "in" in str(frames.index(r, 1).data())
+            ),
+            1,
+        )
+        tab.select_frame(row)
+        d.shot(tab, "websocket.png")
+        tab.close_btn.click()
+        d.wait(
+            lambda: any(e.kind == "ws_closed" for e in w.timeline_model.events()), "the close", 10
+        )
 
     # 5. the login response, its timeline and its session
     w.select_request(login_id)
     d.settle(100)
+    w.timeline.requests_view.scrollToTop()  # the short-circuit and the error stay in view
+    w.timeline.events_view.scrollToTop()
     model = w.timeline_model
     row = next((r for r in range(model.rowCount()) if model.event_at(r).kind == "session_saved"), 0)
     w.timeline.events_view.selectRow(row)

@@ -34,7 +34,6 @@ from engine import (
     stream_with_context,
     url_for,
 )
-from engine.app import App as _App
 
 __all__ = ["create_app"]
 
@@ -254,7 +253,7 @@ def create_app(db_path: str | None = None) -> App:
     return app
 
 
-def _register_websockets(app: _App) -> None:
+def _register_websockets(app: App) -> None:
     try:
         from . import ws_routes
     except ImportError:  # the WebSocket routes are optional for the HTTP demo

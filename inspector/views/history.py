@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inspector.models.history import HistoryModel
 
@@ -25,8 +33,10 @@ class HistoryView(QWidget):
         self.table = QTableView()  # the history
         self.table.setModel(model)
         configure_table(self.table)
-        for col, width in enumerate((36, 64, 60, 200, 50, 60)):
+        for col, width in enumerate((36, 64, 60, 150, 50, 60, 44)):
             self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setStretchLastSection(False)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.resend_button = QPushButton("Re-send")  # same request again
         self.edit_button = QPushButton("Edit")  # back into the composer
         self.clear_button = QPushButton("Clear")  # forget the history

@@ -63,6 +63,7 @@ class StackPainter(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._stacks: dict[str, list[Any]] = {"app": [], "request": []}  # what is drawn
+        self._drawn_once = False  # the first picture is a state, not a push
         self._flash: dict[tuple[str, int], float] = {}  # (column, level) -> pushed at
         self._ghost: dict[tuple[str, int], float] = {}  # (column, level) -> popped at
         self._timer = QTimer(self)  # repaints while something glows or fades
@@ -77,7 +78,8 @@ class StackPainter(QWidget):
 
     def set_stacks(self, stacks: dict[str, list[Any]]) -> None:
         now = time.monotonic()
-        for which in ("app", "request"):
+        first, self._drawn_once = not self._drawn_once, True
+        for which in () if first else ("app", "request"):  # a new card has seen no push
             old = len(self._stacks.get(which, ()))
             new = len(stacks.get(which, ()))
             for level in range(old, new):

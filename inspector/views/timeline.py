@@ -82,7 +82,7 @@ class TimelineView(QWidget):
         self.events_view = QTableView()  # the events
         self.events_view.setModel(timeline)
         configure_table(self.events_view)
-        for col, width in enumerate((46, 36, 40, 62, 58, 170, 150, 56)):
+        for col, width in enumerate((46, 36, 50, 62, 58, 170, 150, 56)):
             self.events_view.setColumnWidth(col, width)
 
         self.details = QPlainTextEdit()  # the selected event's JSON
