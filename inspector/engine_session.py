@@ -37,14 +37,28 @@ class EngineSession:
 
     @classmethod
     def load(cls, spec: str | None, host: str = "127.0.0.1", port: int = 0) -> EngineSession:
-        """Load ``spec`` (``MODULE:ATTR``; None for the demo) and bind the server."""
-        from engine.loading import load_app
+        """Load ``spec`` (``MODULE:ATTR``; None for the demo) and bind the server.
 
-        return cls(load_app(spec), host=host, port=port)
+        A Flask app comes back attached to the engine's instrumentation (``FlaskAdapter``), so
+        the window watches it exactly as it watches an engine app.
+        """
+        from engine.loading import load_observable_app
+
+        return cls(load_observable_app(spec), host=host, port=port)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    def snapshot(self) -> Any:
+        """The function that lists every thread's context stacks for this kind of app."""
+        if getattr(self.app, "locals_reconstructed", False):  # a Flask app, attached
+            from engine.flask_adapter import snapshot as flask_snapshot
+
+            return flask_snapshot
+        from engine.globals import snapshot
+
+        return snapshot
 
     @property
     def breakpoints(self) -> Any:

@@ -107,11 +107,7 @@ class MainWindow(QMainWindow):
         self.history_model = HistoryModel(parent=self)
         self.jar = CookieJarModel(self)
         self.paused_model = PausedModel(self.names, self)
-        snapshot = None
-        if engine is not None:
-            from engine.globals import snapshot as engine_snapshot
-
-            snapshot = engine_snapshot
+        snapshot = engine.snapshot() if engine is not None else None
         self.threads_state = ThreadsState(snapshot, self)  # every thread's stacks
         self.sender = HttpSender(self)  # worker threads for the composer
         self._pending_match: list[dict[str, Any]] = []  # exchanges not yet tied to a request
