@@ -42,6 +42,7 @@ class ErrorHandling:
     testing: bool
     ensure_sync: Callable[[Callable[..., Any]], Callable[..., Any]]
     finalize_request: Callable[..., Response]
+    call_hook: Callable[..., Any]
     _get_exc_class_and_code: Callable[..., tuple[type[BaseException], int | None]]
 
     # --- errors ------------------------------------------------------------------------------
@@ -97,28 +98,8 @@ class ErrorHandling:
         return self._run_error_handler(handler, e)
 
     def _run_error_handler(self, handler: Callable[[Any], Any], e: Exception) -> Any:
-        bus = self.events
-        if not bus.active:
-            return self.ensure_sync(handler)(e)
-        try:
-            rv = self.ensure_sync(handler)(e)
-        except Exception as raised:
-            bus.emit(
-                ErrorHandler,
-                current_request_id(),
-                qualname(handler),
-                _handler_blueprint(self, handler),
-                {"error": describe_error(e), "returned": describe_error(raised)},
-            )
-            raise
-        bus.emit(
-            ErrorHandler,
-            current_request_id(),
-            qualname(handler),
-            _handler_blueprint(self, handler),
-            {"error": describe_error(e), "returned": summarize(rv)},
-        )
-        return rv
+        blueprint = _handler_blueprint(self, handler) if self.events.active else None
+        return self.call_hook(ErrorHandler, handler, blueprint, (e,), _handler_fields)
 
     def report_exception(
         self, e: BaseException, handled: bool, handler: Callable[..., Any] | None
@@ -179,6 +160,11 @@ class ErrorHandling:
     def log_exception(self, exc_info: Any) -> None:
         req = current_request()
         self.logger.error(f"Exception on {req.path} [{req.method}]", exc_info=exc_info)
+
+
+def _handler_fields(args: tuple[Any, ...], rv: Any, raised: BaseException | None) -> dict:
+    returned = describe_error(raised) if raised is not None else summarize(rv)
+    return {"error": describe_error(args[0]), "returned": returned}
 
 
 def _handler_blueprint(app: ErrorHandling, handler: Callable[..., Any]) -> str | None:

@@ -23,6 +23,7 @@ from .events import (
     AfterThisRequest,
     AppcontextTearingDown,
     BeforeRequest,
+    Event,
     RequestFinished,
     RequestStarted,
     RequestTearingDown,
@@ -69,6 +70,26 @@ def current_request_id() -> int | None:
     return ctx.request_id if ctx is not None else None
 
 
+FieldsOf = Callable[[tuple[Any, ...], Any, "BaseException | None"], dict[str, Any]]
+"""Builds a hook event's own fields from (args, return value, exception raised)."""
+
+
+def _preprocessor_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+    return {"view_args": summarize(args[1]), "error": describe_error(e)}
+
+
+def _before_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+    return {"returned": summarize(rv), "short_circuit": rv is not None, "error": describe_error(e)}
+
+
+def _response_hook_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+    return {"status": _status_of(args[0] if e is not None else rv), "error": describe_error(e)}
+
+
+def _teardown_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+    return {"error": describe_error(args[0]), "raised": describe_error(e)}
+
+
 class Lifecycle:
     """The request-handling half of ``App`` (Flask's ``wsgi_app`` and what it calls)."""
 
@@ -87,6 +108,28 @@ class Lifecycle:
     ensure_sync: Callable[[Callable[..., Any]], Callable[..., Any]]
     handle_exception: Callable[[Exception], Response]
     handle_user_exception: Callable[[Exception], Any]
+
+    def call_hook(
+        self,
+        cls: type[Event],
+        func: Callable[..., Any],
+        blueprint: str | None,
+        args: tuple[Any, ...],
+        fields: FieldsOf,
+        request_id: int | None = None,
+    ) -> Any:
+        """Call a hook; when somebody listens, report it (also when it raises) as ``cls``."""
+        bus = self.events
+        if not bus.active:
+            return self.ensure_sync(func)(*args)
+        rid = request_id if request_id is not None else current_request_id()
+        try:
+            rv = self.ensure_sync(func)(*args)
+        except Exception as e:
+            bus.emit(cls, rid, qualname(func), blueprint, fields(args, None, e))
+            raise
+        bus.emit(cls, rid, qualname(func), blueprint, fields(args, rv, None))
+        return rv
 
     # --- the request, step by step -----------------------------------------------------------
 
@@ -136,65 +179,20 @@ class Lifecycle:
         """URL value preprocessors, then before_request functions (app, outer → inner)."""
         req = _request_ctx_stack.top.request  # type: ignore[union-attr]
         names = (None, *reversed(req.blueprints))
-        bus = self.events
         for name in names:
-            if name in self.url_value_preprocessors:
-                for url_func in self.url_value_preprocessors[name]:
-                    if not bus.active:
-                        url_func(req.endpoint, req.view_args)
-                        continue
-                    try:
-                        url_func(req.endpoint, req.view_args)
-                    except Exception as e:
-                        bus.emit(
-                            UrlValuePreprocessor,
-                            current_request_id(),
-                            qualname(url_func),
-                            name,
-                            {"view_args": summarize(req.view_args), "error": describe_error(e)},
-                        )
-                        raise
-                    bus.emit(
-                        UrlValuePreprocessor,
-                        current_request_id(),
-                        qualname(url_func),
-                        name,
-                        {"view_args": summarize(req.view_args), "error": None},
-                    )
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                self.call_hook(
+                    UrlValuePreprocessor,
+                    url_func,
+                    name,
+                    (req.endpoint, req.view_args),
+                    _preprocessor_fields,
+                )
         for name in names:
-            if name in self.before_request_funcs:
-                for before_func in self.before_request_funcs[name]:
-                    if not bus.active:
-                        rv = self.ensure_sync(before_func)()
-                    else:
-                        try:
-                            rv = self.ensure_sync(before_func)()
-                        except Exception as e:
-                            bus.emit(
-                                BeforeRequest,
-                                current_request_id(),
-                                qualname(before_func),
-                                name,
-                                {
-                                    "returned": None,
-                                    "short_circuit": False,
-                                    "error": describe_error(e),
-                                },
-                            )
-                            raise
-                        bus.emit(
-                            BeforeRequest,
-                            current_request_id(),
-                            qualname(before_func),
-                            name,
-                            {
-                                "returned": summarize(rv),
-                                "short_circuit": rv is not None,
-                                "error": None,
-                            },
-                        )
-                    if rv is not None:
-                        return rv
+            for before_func in self.before_request_funcs.get(name, ()):
+                rv = self.call_hook(BeforeRequest, before_func, name, (), _before_fields)
+                if rv is not None:
+                    return rv
         return None
 
     def raise_routing_exception(self, request: Request) -> None:
@@ -342,47 +340,21 @@ class Lifecycle:
         assert ctx is not None
         bus = self.events
         for func in ctx._after_request_functions:
-            response = self._run_response_hook(AfterThisRequest, func, None, response)
+            response = self.call_hook(
+                AfterThisRequest, func, None, (response,), _response_hook_fields
+            )
         for name in chain(ctx.request.blueprints, (None,)):
             if name in self.after_request_funcs:
                 for func in reversed(self.after_request_funcs[name]):
-                    response = self._run_response_hook(AfterRequest, func, name, response)
+                    response = self.call_hook(
+                        AfterRequest, func, name, (response,), _response_hook_fields
+                    )
         session = ctx._session
         interface = self.session_interface
         if not interface.is_null_session(session):
             interface.save_session(self, session, response)  # type: ignore[arg-type]
             if bus.active:
                 self._emit_session_saved(ctx, response)
-        return response
-
-    def _run_response_hook(
-        self,
-        cls: type[AfterRequest] | type[AfterThisRequest],
-        func: Callable[[Response], Response],
-        blueprint: str | None,
-        response: Response,
-    ) -> Response:
-        bus = self.events
-        if not bus.active:
-            return self.ensure_sync(func)(response)  # type: ignore[no-any-return]
-        try:
-            response = self.ensure_sync(func)(response)
-        except Exception as e:
-            bus.emit(
-                cls,
-                current_request_id(),
-                qualname(func),
-                blueprint,
-                {"status": _status_of(response), "error": describe_error(e)},
-            )
-            raise
-        bus.emit(
-            cls,
-            current_request_id(),
-            qualname(func),
-            blueprint,
-            {"status": _status_of(response), "error": None},
-        )
         return response
 
     def _emit_session_saved(self, ctx: RequestContext, response: Response) -> None:
@@ -422,7 +394,9 @@ class Lifecycle:
         for name in chain(ctx.request.blueprints, (None,)):
             if name in self.teardown_request_funcs:
                 for func in reversed(self.teardown_request_funcs[name]):
-                    self._run_teardown(TeardownRequest, func, name, exc, error, ctx.request_id)
+                    self.call_hook(
+                        TeardownRequest, func, name, (exc,), _teardown_fields, ctx.request_id
+                    )
         request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
             bus.emit(RequestTearingDown, ctx.request_id, None, None, {"error": error})
@@ -435,33 +409,7 @@ class Lifecycle:
         bus = self.events
         error = describe_error(exc) if bus.active else None
         for func in reversed(self.teardown_appcontext_funcs):
-            self._run_teardown(TeardownAppcontext, func, None, exc, error, request_id)
+            self.call_hook(TeardownAppcontext, func, None, (exc,), _teardown_fields, request_id)
         appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
             bus.emit(AppcontextTearingDown, request_id, None, None, {"error": error})
-
-    def _run_teardown(
-        self,
-        cls: type[TeardownRequest] | type[TeardownAppcontext],
-        func: Callable[[BaseException | None], Any],
-        blueprint: str | None,
-        exc: BaseException | None,
-        error: str | None,
-        request_id: int | None,
-    ) -> None:
-        bus = self.events
-        if not bus.active:
-            self.ensure_sync(func)(exc)
-            return
-        try:
-            self.ensure_sync(func)(exc)
-        except Exception as raised:
-            bus.emit(
-                cls,
-                request_id,
-                qualname(func),
-                blueprint,
-                {"error": error, "raised": describe_error(raised)},
-            )
-            raise
-        bus.emit(cls, request_id, qualname(func), blueprint, {"error": error, "raised": None})
