@@ -3,10 +3,11 @@ and how fast it opens.
 
 Run: ``QT_QPA_PLATFORM=offscreen python benchmarks/gui_ingest.py [--events N]``
 
-1. Live: a real engine ``App`` (the demo) serves requests through its test client on a worker
-   thread; the window's real bridge subscribes to it; we time events/s end to end (engine
-   included — the engine, not the window, is the limit here).
-2. Replay: real events recorded from that app are pushed into the bridge from a producer
+1. Live: a small real engine ``App`` (before/after hooks, a session; no I/O) serves requests
+   through its test client on a worker thread; the window's real bridge subscribes to it; we
+   time events/s end to end. The peer, measured in the same run, is the same engine and
+   requests with a subscriber that only keeps the events: the ratio is what watching costs.
+2. Replay: real events recorded from the demo app are pushed into the bridge from a producer
    thread, one ``push`` per event (exactly what the engine's subscriber call does), as fast as
    the producer can go, N in all (default 1,000,000); we time ingestion, sample RSS, and a
    5 ms QTimer heartbeat on the GUI thread measures the longest event-loop stall.
@@ -88,6 +89,13 @@ def wait_for(app: QApplication, cond, timeout: float = 300.0) -> None:  # type: 
         time.sleep(0.001)
 
 
+def settle(qapp: QApplication) -> None:
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        qapp.processEvents()
+        time.sleep(0.005)
+
+
 def record(n_requests: int) -> list[Event]:
     app = create_app()
     got: list[Event] = []
@@ -120,11 +128,26 @@ def small_app() -> App:
     return app
 
 
+def engine_alone(n_requests: int) -> tuple[int, float]:
+    """The peer: the same app and requests with a subscriber that only keeps the events."""
+    app = small_app()
+    got: list[Event] = []
+    sub = app.subscribe(got.append)
+    client = app.test_client()
+    t0 = time.perf_counter()
+    for _ in range(n_requests):
+        client.get("/")
+    elapsed = time.perf_counter() - t0
+    sub.unsubscribe()
+    return len(got), elapsed
+
+
 def live(qapp: QApplication, n_requests: int) -> tuple[int, float, float]:
     """Events/s from a live engine serving requests into a shown window (engine included)."""
     win = MainWindow(None, persist=False)
     policy = GcPolicy(win.bridge, win).install()
     win.show()
+    settle(qapp)  # the first paint of a new window is not part of the stream
     app = small_app()
     win.bridge.attach(app)
     hb = Heartbeat()
@@ -153,8 +176,7 @@ def replay(qapp: QApplication, events: list[Event], total: int) -> dict[str, flo
     policy = GcPolicy(win.bridge, win).install()  # as ``ctxscope`` runs it
     win.show()
     win.tabs.setCurrentWidget(win.timeline)
-    for _ in range(20):
-        qapp.processEvents()
+    settle(qapp)
     bridge = win.bridge
     hb = Heartbeat()
     samples: dict[int, float] = {}
@@ -240,10 +262,16 @@ def main() -> int:
     args = p.parse_args()
     qapp = QApplication.instance() or QApplication([])
 
+    peer_n, peer_secs = engine_alone(args.requests)
+    print(
+        f"peer, engine alone (subscriber keeps events): {peer_n:,} events in {peer_secs:.2f} s"
+        f" = {peer_n / peer_secs:,.0f} events/s"
+    )
     n, secs, stall = live(qapp, args.requests)
     print(
         f"live engine -> bridge -> window: {args.requests:,} requests, {n:,} events in "
-        f"{secs:.2f} s = {n / secs:,.0f} events/s (engine included), "
+        f"{secs:.2f} s = {n / secs:,.0f} events/s (engine included: "
+        f"{(n / secs) / (peer_n / peer_secs):.2f}x the engine alone), "
         f"longest stall {stall:.1f} ms"
     )
 

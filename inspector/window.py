@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
                 # viewports: they paint their own background, so a repaint stays inside them
                 self.timeline.events_view.viewport(),
                 self.timeline.requests_view.viewport(),
+                self.timeline.events_view.horizontalHeader().viewport(),
+                self.timeline.requests_view.horizontalHeader().viewport(),
                 self.session_view.table.viewport(),
                 self.threads_view,
                 self.ws_tab,
@@ -198,6 +200,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.events_label)
         self.statusBar().addPermanentWidget(self.server_label)
 
+        self.response.openInWorkbench.connect(self._open_in_workbench)
         self.composer.sendRequested.connect(self.send)
         self.composer.problem.connect(self.show_message)
         self.history.resend.connect(self.resend)
@@ -439,6 +442,11 @@ class MainWindow(QMainWindow):
 
     def _describe_cookie(self, text: str) -> str:
         return describe_cookie(text, self._secret_keys)
+
+    def _open_in_workbench(self, text: str) -> None:
+        if hasattr(self.cookie_tab, "set_cookie_text"):
+            self.cookie_tab.set_cookie_text(text)
+            self.tabs.setCurrentIndex(3)
 
     def _use_cookie_in_composer(self, value: str) -> None:
         self.jar.set("session", value)

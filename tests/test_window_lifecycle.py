@@ -95,3 +95,39 @@ def test_layout_and_composer_persist(qtbot: Any, tmp_path: Path) -> None:
     finally:
         QSettings.setDefaultFormat(QSettings.Format.NativeFormat)
         QCoreApplication.setApplicationName("")
+
+
+def test_paint_throttle_holds_while_streaming_and_lets_go_after(qtbot: Any) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from inspector.views.throttle import PaintThrottle
+
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.show()
+    throttle = PaintThrottle([label], interval_ms=30)
+    throttle.poke()
+    assert not label.updatesEnabled() and throttle.holding
+    for _ in range(3):  # a stream: still held between its repaints
+        qtbot.wait(10)
+        throttle.poke()
+        assert throttle.holding
+    qtbot.waitUntil(lambda: label.updatesEnabled() and not throttle.holding, timeout=2_000)
+
+
+def test_gc_policy_defers_full_collections_and_restores() -> None:
+    import gc
+    import sys
+
+    from inspector.bridge import EventBridge
+    from inspector.gcpolicy import GcPolicy
+
+    before = (gc.get_threshold(), sys.getswitchinterval())
+    bridge = EventBridge()
+    policy = GcPolicy(bridge).install()
+    try:
+        assert gc.get_threshold()[2] >= 1_000_000  # no automatic full collection
+        assert sys.getswitchinterval() < before[1]
+    finally:
+        policy.uninstall()
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before

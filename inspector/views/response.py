@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -43,6 +43,8 @@ def _text_view() -> QPlainTextEdit:
 class ResponseView(QWidget):
     """Shows one exchange. ``describe_cookie(set_cookie_value) -> str`` decodes Set-Cookie."""
 
+    openInWorkbench = Signal(str)  # a "Set-Cookie: ..." line for the cookie workbench
+
     def __init__(self, describe_cookie: Callable[[str], str] | None = None, parent: Any = None):
         super().__init__(parent)
         self._describe_cookie = describe_cookie  # engine-backed decoder, set by the window
@@ -52,8 +54,13 @@ class ResponseView(QWidget):
         self.copy_curl = QPushButton("Copy as curl")  # the request as a curl command line
         self.copy_curl.setEnabled(False)
         self.copy_curl.clicked.connect(self._copy_curl)
+        self.to_workbench = QPushButton("Decode cookie")  # the Set-Cookie, in the workbench
+        self.to_workbench.setToolTip("Open the cookie this response set in the Cookies tab")
+        self.to_workbench.setEnabled(False)
+        self.to_workbench.clicked.connect(self._to_workbench)
         head = QHBoxLayout()
         head.addWidget(self.status, 1)
+        head.addWidget(self.to_workbench)
         head.addWidget(self.copy_curl)
 
         self.body = _text_view()  # pretty JSON / source / text
@@ -99,6 +106,7 @@ class ResponseView(QWidget):
             )
             for view in (self.body, self.raw, self.hex, self.cookies):
                 view.setPlainText("")
+            self.to_workbench.setEnabled(False)
             self.headers.setRowCount(0)
             return
         status = int(ex.get("status") or 0)
@@ -126,6 +134,7 @@ class ResponseView(QWidget):
         self.raw.setPlainText(body.decode("utf-8", "replace"))
         self.hex.setPlainText(hex_dump(body))
         set_cookies = [v for k, v in headers if k.lower() == "set-cookie"]
+        self.to_workbench.setEnabled(bool(set_cookies))
         self.tabs.setTabText(2, f"Set-Cookie ({len(set_cookies)})" if set_cookies else "Set-Cookie")
         if not set_cookies:
             self.cookies.setPlainText("This response set no cookie.")
@@ -140,6 +149,14 @@ class ResponseView(QWidget):
                         decoded = f"(could not decode: {exc})"
                 blocks.append(f"Set-Cookie: {value}\n{decoded}".rstrip())
             self.cookies.setPlainText("\n\n".join(blocks))
+
+    def _to_workbench(self) -> None:
+        headers = (self._exchange or {}).get("response_headers") or []
+        values = [v for k, v in headers if k.lower() == "set-cookie"]
+        # the session cookie first: that is the one worth decoding
+        values.sort(key=lambda v: not v.lstrip().startswith("session="))
+        if values:
+            self.openInWorkbench.emit(f"Set-Cookie: {values[0]}")
 
     def _copy_curl(self) -> None:
         ex = self._exchange

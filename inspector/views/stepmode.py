@@ -173,7 +173,7 @@ class StepModeView(QWidget):
         lower.addWidget(self.where)
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 2)
-        lower.setSizes([470, 380])
+        lower.setSizes([540, 310])
         self.lower_splitter = lower  # saved in the settings
         self.splitter = QSplitter(Qt.Orientation.Vertical)  # saved in the settings
         self.splitter.addWidget(held)

@@ -213,7 +213,7 @@ class ThreadsView(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(0, 190)
         self.tree.setMinimumWidth(120)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
