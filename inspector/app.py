@@ -9,6 +9,7 @@ appear and exit; the launch benchmark uses it).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -71,6 +72,10 @@ def run(argv: Sequence[str]) -> int:
             return _fail(f"unknown scenario {args.scenario!r} (known: {', '.join(SCENARIOS)})")
     if os.environ.get("CTXSCOPE_EXIT_WHEN_SHOWN"):
         args.exit_when_shown = True
+
+    # A view that raises is an exception event in the window, with its traceback; the
+    # terminal that launched the window stays quiet.
+    logging.getLogger().addHandler(logging.NullHandler())
 
     from PySide6.QtCore import QCoreApplication, QEvent, QObject
     from PySide6.QtWidgets import QApplication

@@ -208,7 +208,35 @@ def tour(d: Director) -> None:
     d.wait_sent(held)
 
 
-SCENARIOS: dict[str, Callable[[Director], None]] = {"tour": tour}
+def flask_app(d: Director) -> None:
+    """A real Flask app attached: a login, then a request through two nested blueprints,
+    its timeline with the view selected. Run it from ``tests/fixtures_flask`` with
+    ``--app ctxfx_factory``."""
+    w = d.w
+    if w.engine is None:
+        raise ScenarioError("the flask scenario needs a running engine")
+    login = d.send("GET", "/login/ada")
+    d.wait_sent(login)
+    item = d.send("GET", "/parent/child/en/item/3")
+    d.wait_sent(item)
+    rid = item[0]["request_id"]
+    d.wait(
+        lambda: any(
+            e.kind == "app_ctx_popped" and e.request_id == rid for e in w.timeline_model.events()
+        ),
+        "the request's last event",
+    )
+    w.select_request(rid)
+    d.settle(100)
+    w.timeline.follow.setChecked(False)
+    model = w.timeline_model
+    row = next((r for r in range(model.rowCount()) if model.event_at(r).kind == "view"), 0)
+    w.timeline.events_view.selectRow(row)
+    w.history.table.selectRow(1)
+    d.shot(w.timeline, "flask-app.png")
+
+
+SCENARIOS: dict[str, Callable[[Director], None]] = {"tour": tour, "flask": flask_app}
 
 
 def run_scenario(window: Any, out_dir: str, name: str = "tour") -> int:

@@ -116,6 +116,8 @@ class MainWindow(QMainWindow):
         self._batch_seq = 0  # next batch tag
         self._last_single: dict[str, Any] | None = None  # the latest single Send, to follow
         self._secret_keys: list[str] = []  # the app's keys, for decoding cookies
+        self._signed_cookie_sessions = True  # False for a custom session interface
+        self._session_interface = ""  # its class name, for that message
         self._started = time.perf_counter()  # for the launch-time report
 
         self._build_ui()
@@ -266,6 +268,14 @@ class MainWindow(QMainWindow):
         http_rules, ws_rules = app_routes(app)
         self.composer.set_routes(http_rules)
         self._secret_keys = app_secret_keys(app)
+        self._signed_cookie_sessions = getattr(app, "signed_cookie_sessions", True)
+        self._session_interface = type(getattr(app, "session_interface", None)).__name__
+        if getattr(app, "locals_reconstructed", False):
+            self.threads_view.set_notice(
+                "Reconstructed from events: Flask keeps its contexts in ContextVars, which "
+                "cannot be listed from outside a thread, so this view is rebuilt from what "
+                "each request's own thread reported."
+            )
         if hasattr(self.cookie_tab, "set_secret_keys"):
             self.cookie_tab.set_secret_keys(list(self._secret_keys))
         if hasattr(self.ws_tab, "set_target"):
@@ -441,6 +451,10 @@ class MainWindow(QMainWindow):
             self.timeline.select_request(exchange["request_id"])
 
     def _describe_cookie(self, text: str) -> str:
+        if not self._signed_cookie_sessions:
+            # A custom session interface (server-side sessions...): its cookie is not a
+            # Flask signed cookie, and decoding it as one would only mislead.
+            return f"(session interface {self._session_interface}: not a signed cookie)"
         return describe_cookie(text, self._secret_keys)
 
     def _open_in_workbench(self, text: str) -> None:
@@ -472,7 +486,12 @@ class MainWindow(QMainWindow):
     def export_har(self, path: str) -> None:
         from .capture import export_har
 
-        export_har(path, self.capture_events(), self.history_model.exchanges())
+        export_har(
+            path,
+            self.capture_events(),
+            self.history_model.exchanges(),
+            **({"clock_offset_ns": self._clock_offset} if self._clock_offset else {}),
+        )
 
     _clock_offset: int | None = None  # set on capture windows: the recording's clock
 
@@ -639,6 +658,8 @@ class MainWindow(QMainWindow):
         self.bridge.detach()
         if hasattr(self.ws_tab, "shutdown"):
             self.ws_tab.shutdown()
+        if hasattr(self.cookie_tab, "shutdown"):
+            self.cookie_tab.shutdown()  # cancels a running secret-key audit
         if self.engine is not None:
             self.engine.stop()
         self.sender.wait(3000)

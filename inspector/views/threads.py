@@ -204,6 +204,12 @@ class ThreadsView(QWidget):
         self.model = JsonTreeModel()  # the selected ident's storage
         self.caption = QLabel()  # which ident the tree shows
         self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.notice = QLabel()  # says when the view is reconstructed (a Flask app)
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet(
+            "QLabel { background: #fff4ce; border: 1px solid #e0c060; padding: 4px; }"
+        )
+        self.notice.hide()
         self.tree = QTreeView()  # storage of both Locals
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
@@ -217,6 +223,7 @@ class ThreadsView(QWidget):
         self.tree.setMinimumWidth(120)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.notice)
         if show_tree:
             lower = QWidget()
             ll = QVBoxLayout(lower)
@@ -236,6 +243,11 @@ class ThreadsView(QWidget):
             layout.addStretch(1)
         self.strip.selected.connect(self._show)
         self._show(None)
+
+    def set_notice(self, text: str) -> None:
+        """Show ``text`` above the threads (empty hides it)."""
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
 
     def cards(self) -> dict[int, ThreadCard]:
         return self.strip.cards()
