@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
             self.cookie_tab.set_secret_keys(list(self._secret_keys))
         if hasattr(self.ws_tab, "set_target"):
             self.ws_tab.set_target(engine.url, ws_rules)
+            self.ws_tab.set_cookie_source(self.jar.header)
         self.stepmode.attach(engine.breakpoints)
         self._snapshot_timer.start()
         name = getattr(app, "name", None) or getattr(app, "import_name", "app")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
@@ -147,6 +147,7 @@ class WebSocketTab(QWidget):
         self._current_conn: int | None = None  # connection whose handshake is shown
         self._listed: set[int] = set()  # connection ids offered in the connection filter
         self._client = WsClient(self)  # the built-in client, threads of its own
+        self._cookie_source: Callable[[], str | None] | None = None  # the composer's jar
         self._model = FramesModel(self)  # every ws_frame ingested
         self._proxy = FrameFilterProxy(self)  # direction/opcode/connection filters
         self._proxy.setSourceModel(self._model)
@@ -156,6 +157,10 @@ class WebSocketTab(QWidget):
         self._update_counts()
 
     # --- public API (window-core relies on it) ------------------------------------------------
+
+    def set_cookie_source(self, source: Callable[[], str | None] | None) -> None:
+        """Where the handshake's ``Cookie`` header comes from (the composer's jar)."""
+        self._cookie_source = source
 
     def set_target(self, base_url: str, routes: list[str]) -> None:
         """The served app's URL and its WebSocket routes, offered in the route box."""
@@ -520,7 +525,10 @@ class WebSocketTab(QWidget):
             self._error("the URL must start with ws:// or wss://")
             return
         self._error("")
-        if self._client.connect_to(url, compression=self.deflate_box.isChecked()):
+        cookie = self._cookie_source() if self._cookie_source is not None else None
+        if self._client.connect_to(
+            url, compression=self.deflate_box.isChecked(), cookie=cookie or None
+        ):
             self.status_label.setText(f"Connecting to {url} …")
             self.connect_btn.setEnabled(False)
 

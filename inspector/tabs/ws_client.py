@@ -63,7 +63,12 @@ class WsClient(QObject):
             return self._reader is not None and self._reader.is_alive()
 
     def connect_to(
-        self, url: str, *, compression: bool = False, subprotocols: list[str] | None = None
+        self,
+        url: str,
+        *,
+        compression: bool = False,
+        subprotocols: list[str] | None = None,
+        cookie: str | None = None,
     ) -> bool:
         """Start connecting; False (and ``failed``) when a connection is already running."""
         with self._lock:
@@ -73,7 +78,7 @@ class WsClient(QObject):
             self._commands = queue.Queue()
             self._reader = threading.Thread(
                 target=self._run,
-                args=(url, compression, subprotocols, self._commands),
+                args=(url, compression, subprotocols, cookie, self._commands),
                 name="ctxscope-ws-client",
                 daemon=True,
             )
@@ -116,7 +121,12 @@ class WsClient(QObject):
         self._commands.put(command)
 
     def _run(
-        self, url: str, compression: bool, subprotocols: list[str] | None, commands: queue.Queue
+        self,
+        url: str,
+        compression: bool,
+        subprotocols: list[str] | None,
+        cookie: str | None,
+        commands: queue.Queue,
     ) -> None:
         from websockets.exceptions import InvalidHandshake, InvalidURI
         from websockets.sync.client import connect
@@ -126,6 +136,8 @@ class WsClient(QObject):
                 url,
                 compression="deflate" if compression else None,
                 subprotocols=subprotocols or None,  # type: ignore[arg-type]
+                # The handshake is an HTTP request: it carries the session like any other.
+                additional_headers={"Cookie": cookie} if cookie else None,
                 proxy=None,  # a system proxy must not take 127.0.0.1 traffic
                 open_timeout=5,
                 ping_interval=None,  # pings only when asked, so every frame is the user's
