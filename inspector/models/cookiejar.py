@@ -13,7 +13,9 @@ from email.utils import parsedate_to_datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+
+from .base import TitledTableModel
 
 __all__ = ["CookieJarModel", "JarCookie"]
 
@@ -56,7 +58,7 @@ def _attrs(morsel: Any) -> str:
     return "; ".join(parts)
 
 
-class CookieJarModel(QAbstractTableModel):
+class CookieJarModel(TitledTableModel):
     """Editable name/value table; ``header()`` is what the composer sends."""
 
     HEADERS = ("name", "value", "attributes")
@@ -138,17 +140,8 @@ class CookieJarModel(QAbstractTableModel):
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._cookies)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._cookies)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
         base = super().flags(index)

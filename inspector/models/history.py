@@ -11,8 +11,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
+
+from .base import TitledTableModel
 
 __all__ = ["HistoryModel"]
 
@@ -20,7 +22,7 @@ _Index = QModelIndex | QPersistentModelIndex
 _ERROR_BG = QBrush(QColor("#f8d7da"))
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(TitledTableModel):
     """Sent requests, newest last, capped at ``cap``."""
 
     HEADERS = ("#", "time", "method", "path", "status", "ms", "req")
@@ -62,17 +64,8 @@ class HistoryModel(QAbstractTableModel):
         """Completed exchanges (with a response), for captures and HAR."""
         return [ex for ex in self._rows if ex.get("status") is not None]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

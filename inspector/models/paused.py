@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
+from .base import TitledTableModel
 from .describe import ThreadNames, event_detail, hook_label
 
 __all__ = ["PausedModel"]
@@ -13,7 +14,7 @@ __all__ = ["PausedModel"]
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class PausedModel(QAbstractTableModel):
+class PausedModel(TitledTableModel):
     """One row per held thread: which request, after which event, with what depth."""
 
     HEADERS = (
@@ -46,17 +47,8 @@ class PausedModel(QAbstractTableModel):
     def steps(self) -> list[Any]:
         return list(self._steps)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._steps)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._steps)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._steps):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from engine.events import Event
 
+from .base import TitledTableModel
 from .describe import FLAG_ERROR, FLAG_SHORT, ThreadNames, event_flag
 
 __all__ = ["RequestInfo", "RequestsModel"]
@@ -62,7 +63,7 @@ class RequestInfo:
         self.websocket = False  # it was a WebSocket handshake
 
 
-class RequestsModel(QAbstractTableModel):
+class RequestsModel(TitledTableModel):
     """Requests in order of their first event, capped at ``cap``."""
 
     HEADERS = ("req", "method", "path", "status", "thread", "ms", "events")
@@ -159,17 +160,8 @@ class RequestsModel(QAbstractTableModel):
         """The row of ``request_id``, or -1."""
         return self._row_of.get(request_id, -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from engine.events import Event
 
+from .base import TitledTableModel
 from .describe import short_json
 
 __all__ = ["SessionRecord", "SessionsModel"]
@@ -28,7 +29,7 @@ def _yes(flag: Any) -> str:
     return "yes" if flag else "no"
 
 
-class SessionsModel(QAbstractTableModel):
+class SessionsModel(TitledTableModel):
     """One row per request that opened a session, oldest first, capped."""
 
     HEADERS = ("req", "verdict", "before", "after", "accessed", "modified", "Set-Cookie")
@@ -94,17 +95,8 @@ class SessionsModel(QAbstractTableModel):
     def row_for(self, request_id: int) -> int:
         return self._by_id.get(request_id, -1)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == Qt.ItemDataRole.DisplayRole and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):

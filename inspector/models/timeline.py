@@ -17,11 +17,12 @@ from __future__ import annotations
 from array import array
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from engine.events import Event
 
+from .base import TitledTableModel
 from .describe import (
     FLAG_ERROR,
     FLAG_PAUSED,
@@ -112,7 +113,7 @@ def _ms(ns: int) -> str:
     return f"{ns / 1e6:.3f}"
 
 
-class TimelineModel(QAbstractTableModel):
+class TimelineModel(TitledTableModel):
     """Every event in arrival order (optionally one request's), capped at ``cap`` rows."""
 
     HEADERS = (
@@ -310,17 +311,8 @@ class TimelineModel(QAbstractTableModel):
 
     # --- Qt model API --------------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows.events)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        horizontal = orientation == Qt.Orientation.Horizontal
-        if role == _DISPLAY and horizontal and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
+    def _row_count(self) -> int:
+        return len(self._rows.events)
 
     def data(self, index: _Index, role: int = _DISPLAY) -> Any:
         # Called for every visible cell and role on every repaint: cheapest checks first.
