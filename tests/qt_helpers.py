@@ -14,7 +14,12 @@ from inspector.window import MainWindow
 @pytest.fixture
 def window(qtbot: Any) -> Iterator[MainWindow]:
     """The real window on the demo app, served on 127.0.0.1 by a real server."""
-    engine = EngineSession.load(None).start()
+    yield from open_window(qtbot, None)
+
+
+def open_window(qtbot: Any, app_spec: str | None) -> Iterator[MainWindow]:
+    """A shown 1400x900 window on ``app_spec`` (``--app`` syntax; None: the demo)."""
+    engine = EngineSession.load(app_spec).start()
     win = MainWindow(engine, persist=False)
     qtbot.addWidget(win)
     win.resize(1400, 900)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from qt_helpers import open_window
 
-from inspector.engine_session import EngineSession
 from inspector.window import MainWindow
 
 FIXTURES = Path(__file__).parent / "fixtures_flask"
@@ -20,17 +20,9 @@ FIXTURES = Path(__file__).parent / "fixtures_flask"
 @pytest.fixture
 def flask_window(qtbot: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     monkeypatch.syspath_prepend(str(FIXTURES))
-    engine = EngineSession.load("ctxfx_serverside:create_app").start()
-    win = MainWindow(engine, persist=False)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
     try:
-        yield win
+        yield from open_window(qtbot, "ctxfx_serverside:create_app")
     finally:
-        win.close()
-        engine.stop()
         sys.modules.pop("ctxfx_serverside", None)
 
 
