@@ -42,11 +42,30 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _no_display() -> str | None:
+    """Why Qt could not open a window here, or None. Checked first: Qt's own failure is an
+    abort with a screenful of plugin diagnostics."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display to open the window on (DISPLAY is not set); run it in a desktop session, "
+        "under Xvfb, or with QT_QPA_PLATFORM=offscreen for --screenshot"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="ctxscope",
-        description="Open the ctxscope window on an app (the demo app by default). "
-        "Headless commands: trace, serve, decode, sign, crack (see 'ctxscope COMMAND --help').",
+        description="Open the ctxscope window on an app (the demo app by default).",
+        epilog="headless commands (see 'ctxscope COMMAND --help'):\n"
+        "  trace    run one request in-process and print its lifecycle\n"
+        "  serve    serve the app headless and stream its events as JSON Lines\n"
+        "  decode   show what a session cookie holds; verify it with --secret\n"
+        "  sign     make a session cookie Flask accepts\n"
+        "  crack    audit a cookie's secret key against a wordlist",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--app", metavar="MODULE:ATTR", help="the app to serve (default: demo app)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -76,11 +95,26 @@ def run(argv: Sequence[str]) -> int:
     # A view that raises is an exception event in the window, with its traceback; the
     # terminal that launched the window stays quiet.
     logging.getLogger().addHandler(logging.NullHandler())
+    if problem := _no_display():
+        return _fail(problem)
+
+    # The app is loaded and the port bound before Qt starts: a bad --app or a busy port is
+    # one line on the terminal, not a window that opens and dies.
+    engine: EngineSession | None = None
+    if not args.open:
+        from engine.loading import AppLoadError
+        from engine.serving import ServerError
+
+        from .engine_session import EngineSession
+
+        try:
+            engine = EngineSession.load(args.app, host=args.host, port=args.port)
+        except (AppLoadError, ServerError) as exc:
+            return _fail(str(exc))
 
     from PySide6.QtCore import QCoreApplication, QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
-    from .engine_session import EngineSession
     from .models.timeline import DEFAULT_CAP
     from .window import MainWindow, app_icon
 
@@ -91,8 +125,7 @@ def run(argv: Sequence[str]) -> int:
     cap = args.cap or DEFAULT_CAP
     persist = not args.screenshot
 
-    engine: EngineSession | None = None
-    if args.open:
+    if engine is None:
         from .capture import CaptureError
 
         try:
@@ -100,13 +133,6 @@ def run(argv: Sequence[str]) -> int:
         except (CaptureError, OSError) as exc:
             return _fail(str(exc))
     else:
-        from engine.loading import AppLoadError
-        from engine.serving import ServerError
-
-        try:
-            engine = EngineSession.load(args.app, host=args.host, port=args.port)
-        except (AppLoadError, ServerError) as exc:
-            return _fail(str(exc))
         engine.start()
         window = MainWindow(engine, cap=cap, persist=persist)
 

@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and (args[0] in engine_cli.COMMANDS or args[0] in ("-h", "--help")):
+    if args and args[0] in engine_cli.COMMANDS:
         return engine_cli.main(args)
     from inspector.app import run  # Qt is imported only when the window is wanted
 

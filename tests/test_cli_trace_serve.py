@@ -227,3 +227,47 @@ def test_serve_single_thread_queues_requests() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _window_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def test_window_without_a_display_is_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_window_env(),
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("ctxscope: error: no display")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_window_with_a_bad_app_fails_before_qt_starts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector", "--app", "no_such_module_xyz"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_window_env(QT_QPA_PLATFORM="offscreen"),
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"ctxscope: error: could not import 'no_such_module_xyz' (looked in {ROOT} and sys.path)"
+    )
+
+
+def test_help_lists_window_options_and_commands() -> None:
+    result = ctxscope("--help")
+    assert result.returncode == 0
+    for word in ("--app", "--screenshot", "--open", "trace", "serve", "decode", "sign", "crack"):
+        assert word in result.stdout
