@@ -13,13 +13,12 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import (
     Aborter,
 )
 from werkzeug.routing import Map, MapAdapter, Rule
-from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
@@ -37,6 +36,12 @@ from .lifecycle import Lifecycle
 from .scaffold import Scaffold, endpoint_from_view_func
 from .sessions import SecureCookieSessionInterface, SessionInterface
 from .wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from .testing import EngineClient
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = ["App"]
 
@@ -197,21 +202,42 @@ class App(Scaffold, Lifecycle, ErrorHandling):
 
     def test_request_context(self, *args: Any, **kwargs: Any) -> RequestContext:
         """A request context for a request built from ``EnvironBuilder`` arguments."""
-        kwargs.setdefault("base_url", self._test_base_url(kwargs))
-        builder = EnvironBuilder(*args, **kwargs)
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
         try:
             return self.request_context(builder.get_environ())
         finally:
             builder.close()
 
-    def _test_base_url(self, kwargs: dict[str, Any]) -> str:
-        http_host = self.config["SERVER_NAME"] or "localhost"
-        app_root = self.config["APPLICATION_ROOT"]
-        scheme = kwargs.pop("url_scheme", None) or self.config["PREFERRED_URL_SCHEME"]
-        return f"{scheme}://{http_host}/{app_root.lstrip('/')}"
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> EngineClient:
+        """A test client with Flask's extras (``session_transaction``, ``with client:``)."""
+        from .testing import EngineClient
 
-    def test_client(self, use_cookies: bool = True) -> Client:
-        return Client(self, use_cookies=use_cookies)
+        return EngineClient(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        threaded: bool = True,
+    ) -> None:
+        """Serve the app until Ctrl+C, as ``flask run`` would (127.0.0.1:5000 by default)."""
+        from .serving import Server
+
+        if debug is not None:
+            self.debug = bool(debug)
+        server = Server(
+            self, host=host or "127.0.0.1", port=5000 if port is None else port, threaded=threaded
+        )
+        print(f" * Serving '{self.name}' on {server.url} (ctxscope engine); Ctrl+C to quit")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.stop()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         if request is not None:

@@ -33,7 +33,7 @@ from .events import (
     UrlValuePreprocessor,
     View,
 )
-from .globals import _request_ctx_stack
+from .globals import _app_ctx_stack, _request_ctx_stack
 from .signals import (
     appcontext_tearing_down,
     request_finished,
@@ -155,6 +155,11 @@ class Lifecycle:
                 raise
             return response(environ, start_response)  # type: ignore[no-any-return]
         finally:
+            if "werkzeug.debug.preserve_context" in environ:
+                # The test client (``with client:``) pushes these again after the request.
+                preserve = environ["werkzeug.debug.preserve_context"]
+                preserve(_app_ctx_stack.top)
+                preserve(_request_ctx_stack.top)
             if error is not None and self.should_ignore_error(error):
                 error = None
             ctx.pop(error)

@@ -1,0 +1,57 @@
+"""The engine's test client behaves as Flask's: session transactions, preserved contexts,
+app-aware URLs and JSON, the same default environ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import pytest
+
+import engine
+
+
+def _build(mod: Any, app_class: Any) -> Any:
+    app = app_class("client_app")
+    app.secret_key = "client-secret"
+    app.config["SERVER_NAME"] = "example.test"
+
+    @app.route("/who")
+    def who() -> Any:
+        return {
+            "user": mod.session.get("user"),
+            "remote": mod.request.remote_addr,
+            "agent": mod.request.user_agent.string.split("/")[0],
+            "url": mod.request.url,
+        }
+
+    @app.route("/echo", methods=["POST"])
+    def echo() -> Any:
+        mod.g.seen = mod.request.get_json()
+        return mod.jsonify(mod.request.get_json())
+
+    return app
+
+
+@pytest.mark.parametrize(("mod", "app_class"), [(flask, flask.Flask), (engine, engine.App)])
+def test_client_features_match_flask(mod: Any, app_class: Any) -> None:
+    app = _build(mod, app_class)
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["user"] = "ann"
+    data = client.get("/who").get_json()
+    assert data == {
+        "user": "ann",
+        "remote": "127.0.0.1",
+        "agent": "Werkzeug",
+        "url": "http://example.test/who",
+    }
+    with client:
+        response = client.post("/echo", json={"b": 1, "a": [1, 2]})
+        assert response.data == b'{"a":[1,2],"b":1}\n'
+        # Inside the block the request's contexts are still there after the response.
+        assert mod.request.path == "/echo"
+        assert mod.g.seen == {"b": 1, "a": [1, 2]}
+    assert not mod.has_request_context()
+    with client.session_transaction() as sess:
+        assert sess["user"] == "ann"
