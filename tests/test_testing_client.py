@@ -55,3 +55,35 @@ def test_client_features_match_flask(mod: Any, app_class: Any) -> None:
     assert not mod.has_request_context()
     with client.session_transaction() as sess:
         assert sess["user"] == "ann"
+
+
+@pytest.mark.parametrize(("mod", "views"), [(flask, "flask.views"), (engine, "engine.views")])
+def test_class_based_views_match_flask(mod: Any, views: str) -> None:
+    import importlib
+
+    v = importlib.import_module(views)
+
+    class Counter(v.MethodView):
+        def get(self, n: int) -> Any:
+            return {"n": n, "method": mod.request.method}
+
+        def post(self, n: int) -> Any:
+            return {"n": n + 1}
+
+    class Hello(v.View):
+        init_every_request = False
+
+        def dispatch_request(self, name: str) -> str:
+            return f"hello {name}"
+
+    app = mod.Flask("cbv") if mod is flask else mod.App("cbv")
+    app.add_url_rule("/count/<int:n>", view_func=Counter.as_view("count"))
+    app.add_url_rule("/hello/<name>", view_func=Hello.as_view("hello"))
+    client = app.test_client()
+    assert client.get("/count/2").get_json() == {"n": 2, "method": "GET"}
+    assert client.post("/count/2").get_json() == {"n": 3}
+    head = client.head("/count/2")
+    assert head.status_code == 200 and head.data == b""
+    assert client.delete("/count/2").status_code == 405
+    assert sorted(client.options("/count/2").allow) == ["GET", "HEAD", "OPTIONS", "POST"]
+    assert client.get("/hello/ada").data == b"hello ada"
