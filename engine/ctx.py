@@ -248,7 +248,7 @@ class RequestContext:
                 {
                     "method": request.method,
                     "path": request.path,
-                    "url": _raw_url(request),
+                    "url": raw_url(request),
                     "nested": nested,
                 },
             )
@@ -343,7 +343,8 @@ class RequestContext:
         }
 
 
-def _raw_url(request: Request) -> str:
+def raw_url(request: Request) -> str:
+    """The request URL as it came in (scheme, host, path, query), cheaply."""
     # request.url decodes to an IRI, which costs more than the rest of the event; the wire
     # form is what a user compares with the request they sent anyway.
     environ = request.environ

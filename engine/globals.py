@@ -54,7 +54,7 @@ _DEPTHS[(0, 0)] = _NO_DEPTH
 _depth_by_ident: dict[int, dict[str, int]] = {}  # kept current on every push and pop
 
 
-def _shared_depth(app: int, req: int) -> dict[str, int]:
+def shared_depth(app: int, req: int) -> dict[str, int]:
     # Events share these small dicts (read-only by contract) instead of building one each.
     key = (app, req)
     depth = _DEPTHS.get(key)
@@ -77,9 +77,9 @@ def _observe(
     size = len(value) if change == "set" and value else 0
     old = _depth_by_ident.get(ident, _NO_DEPTH)
     if local is _app_local:
-        new = _shared_depth(size, old["request"])
+        new = shared_depth(size, old["request"])
     else:
-        new = _shared_depth(old["app"], size)
+        new = shared_depth(old["app"], size)
     if new is _NO_DEPTH or (new["app"] == 0 and new["request"] == 0):
         _depth_by_ident.pop(ident, None)
     else:

@@ -23,6 +23,7 @@ import itertools
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..ctx import raw_url
 from ..events import LocalReleased, LocalSet, RequestCtxPopped, RequestCtxPushed, UrlMatched
 from ..summary import describe_error, summarize
 from .locals import REQUEST_STACK, request_frame
@@ -179,7 +180,7 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
             {
                 "method": request.method,
                 "path": request.path,
-                "url": request.url,
+                "url": raw_url(request),
                 "nested": nested,
             },
             request_id=rid,

@@ -15,6 +15,7 @@ import threading
 import weakref
 from typing import Any
 
+from ..globals import shared_depth
 from ..summary import summarize
 
 __all__ = ["Frame", "ReconstructedStacks", "raw_session", "session_items", "snapshot"]
@@ -148,8 +149,8 @@ class ReconstructedStacks:
     def depth(self) -> dict[str, int]:
         stacks = self._threads.get(self.ident())
         if stacks is None:
-            return {"app": 0, "request": 0}
-        return {"app": len(stacks["app"]), "request": len(stacks["request"])}
+            return shared_depth(0, 0)
+        return shared_depth(len(stacks["app"]), len(stacks["request"]))
 
     def push(self, ident: int, which: str, frame: Frame) -> list[Frame]:
         with self._lock:
