@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-__all__ = ["EVENT_TYPES", "Event", "event_from_json", "make_event"]
+__all__ = ["EVENT_TYPES", "LIFECYCLE_ORDER", "Event", "event_from_json", "make_event"]
 
 Summary = Any
 """A JSON-friendly summary of a value (see ``engine.summary``), never the live object."""
@@ -451,6 +451,36 @@ def _register() -> dict[str, type[Event]]:
 
 EVENT_TYPES: dict[str, type[Event]] = _register()
 """Every event class by its ``kind``."""
+
+
+LIFECYCLE_ORDER: tuple[str, ...] = (
+    "app_ctx_pushed",
+    "request_ctx_pushed",
+    "session_opened",
+    "url_matched",
+    "request_started",
+    "url_value_preprocessor",
+    "before_request",
+    "view",
+    "exception",
+    "error_handler",
+    "got_request_exception",
+    "after_this_request",
+    "after_request",
+    "session_saved",
+    "request_finished",
+    "teardown_request",
+    "request_tearing_down",
+    "request_ctx_popped",
+    "teardown_appcontext",
+    "appcontext_tearing_down",
+    "app_ctx_popped",
+    "local_set",
+    "local_released",
+    "local_deleted",
+)
+"""The kinds a request can produce, in the order Flask 3.1 runs the steps (REFERENCE §2);
+the Local writes that accompany pushes and pops come last. Lists of pause points use it."""
 
 
 def event_from_json(obj: Mapping[str, Any]) -> Event:

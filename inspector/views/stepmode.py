@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.events import EVENT_TYPES, Event
+from engine.events import EVENT_TYPES, LIFECYCLE_ORDER, Event
 from inspector.models.describe import ThreadNames, event_json_text
 from inspector.models.paused import PausedModel
 from inspector.threads_state import ThreadsState
@@ -39,32 +39,6 @@ from .timeline import configure_table
 
 __all__ = ["LIFECYCLE_ORDER", "StepModeView"]
 
-LIFECYCLE_ORDER = (
-    "app_ctx_pushed",
-    "request_ctx_pushed",
-    "session_opened",
-    "url_matched",
-    "request_started",
-    "url_value_preprocessor",
-    "before_request",
-    "view",
-    "exception",
-    "error_handler",
-    "got_request_exception",
-    "after_this_request",
-    "after_request",
-    "session_saved",
-    "request_finished",
-    "teardown_request",
-    "request_tearing_down",
-    "request_ctx_popped",
-    "teardown_appcontext",
-    "appcontext_tearing_down",
-    "app_ctx_popped",
-    "local_set",
-    "local_released",
-    "local_deleted",
-)
 _NEVER = frozenset({"paused", "resumed"})  # the engine's own reports, not lifecycle points
 _DEFAULT = ("before_request", "view")
 
