@@ -37,7 +37,7 @@ from .response import mono_font
 from .threads import ThreadsView
 from .timeline import configure_table
 
-__all__ = ["LIFECYCLE_ORDER", "StepModeView"]
+__all__ = ["StepModeView"]
 
 _NEVER = frozenset({"paused", "resumed"})  # the engine's own reports, not lifecycle points
 _DEFAULT = ("before_request", "view")
