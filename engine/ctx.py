@@ -250,6 +250,7 @@ class RequestContext:
                     "path": request.path,
                     "url": raw_url(request),
                     "nested": nested,
+                    "client_request_id": client_request_id(request),
                 },
             )
 
@@ -341,6 +342,12 @@ class RequestContext:
             "session": None if session is None else summarize(dict(session)),
             "session_modified": getattr(session, "modified", False),
         }
+
+
+def client_request_id(request: Request) -> str | None:
+    """The request's ``X-Request-Id`` (a common way for clients to tag requests), capped."""
+    value = request.environ.get("HTTP_X_REQUEST_ID")
+    return value[:200] if value else None
 
 
 def raw_url(request: Request) -> str:

@@ -122,6 +122,7 @@ class RequestCtxPushed(Event):
     path: str
     url: str
     nested: bool
+    client_request_id: str | None  # the X-Request-Id header the client sent, if any
 
 
 @dataclass(frozen=True, eq=False)

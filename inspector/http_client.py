@@ -12,6 +12,7 @@ import http.client
 import json
 import shlex
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -76,14 +77,21 @@ def send(req: OutgoingRequest) -> dict[str, Any]:
         "started": time.time(),
         "elapsed_ms": 0.0,
     }
+    headers = [list(h) for h in req.headers]
+    if not any(name.lower() == "x-request-id" for name, _ in headers):
+        # A tag of our own, so the engine's events of this very request can be found even
+        # among identical concurrent ones (the engine reports it in request_ctx_pushed).
+        headers.append(["X-Request-Id", f"ctxscope-{uuid.uuid4().hex[:16]}"])
+        exchange["request_headers"] = headers
+    exchange["client_request_id"] = next(v for k, v in headers if k.lower() == "x-request-id")
     started = time.perf_counter()
     conn = http.client.HTTPConnection(
         parts.hostname or "127.0.0.1", parts.port, timeout=req.timeout
     )
     try:
         conn.putrequest(req.method, target, skip_accept_encoding=True)
-        names = {name.lower() for name, _ in req.headers}
-        for name, value in req.headers:
+        names = {name.lower() for name, _ in headers}
+        for name, value in headers:
             conn.putheader(name, value)
         wants_length = req.body or req.method in ("POST", "PUT", "PATCH")
         if wants_length and "content-length" not in names:

@@ -397,18 +397,27 @@ class MainWindow(QMainWindow):
         self.exchangeFinished.emit(exchange)
 
     def _match_exchanges(self) -> None:
-        # The engine reports method and URL when it pushes the request context; the composer
-        # knows both and the status. First unclaimed request that agrees on all three wins.
+        # The composer tags each request with an X-Request-Id that the engine reports when it
+        # pushes the request context: a tagged request is matched by its tag alone. Otherwise
+        # (a client that sent its own id...) the first unclaimed request that agrees on
+        # method, URL and status wins.
         model = self.requests_model
         rows = model.rowCount()
         still: list[dict[str, Any]] = []
         for ex in self._pending_match:
             parts = urlsplit(ex["url"])
             want = (ex["method"], parts.path or "/", parts.query)
+            tag = ex.get("client_request_id")
             found = None
             for row in range(max(0, rows - 2000), rows):
                 info = model.info(row)
                 if info.request_id in self._claimed or info.status != ex["status"]:
+                    continue
+                if tag and info.client_id:
+                    # The request carried our X-Request-Id: that alone decides.
+                    if info.client_id == tag:
+                        found = info.request_id
+                        break
                     continue
                 got = urlsplit(info.url) if info.url else None
                 if got is None:

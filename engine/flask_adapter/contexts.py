@@ -23,7 +23,7 @@ import itertools
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..ctx import raw_url
+from ..ctx import client_request_id, raw_url
 from ..events import LocalReleased, LocalSet, RequestCtxPopped, RequestCtxPushed, UrlMatched
 from ..summary import describe_error, summarize
 from .locals import REQUEST_STACK, request_frame
@@ -182,6 +182,7 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
                 "path": request.path,
                 "url": raw_url(request),
                 "nested": nested,
+                "client_request_id": client_request_id(request),
             },
             request_id=rid,
         )

@@ -30,6 +30,7 @@ class RequestInfo:
     """What the window knows about one request so far."""
 
     __slots__ = (
+        "client_id",
         "done",
         "error",
         "events",
@@ -49,6 +50,7 @@ class RequestInfo:
     def __init__(self, request_id: int, thread: int, t_ns: int) -> None:
         self.request_id = request_id  # the engine's id
         self.thread = thread  # ident of the thread that served it
+        self.client_id: str | None = None  # the X-Request-Id it was sent with, if any
         self.method = ""  # from request_ctx_pushed
         self.path = ""
         self.url = ""  # full URL as the engine saw it, to match the composer's exchanges
@@ -98,6 +100,7 @@ class RequestsModel(TitledTableModel):
                 info.method = d["method"]
                 info.path = d["path"]
                 info.url = d.get("url") or ""
+                info.client_id = d.get("client_request_id")
             elif kind == "request_finished":
                 info.status = d["status"]
             elif kind == "app_ctx_popped":
