@@ -35,6 +35,7 @@ from .bridge import EventBridge
 from .cookie_text import describe_cookie
 from .engine_session import EngineSession, app_routes, app_secret_keys
 from .errors import install_excepthook
+from .exchanges import ExchangeMatcher
 from .http_client import HttpSender, OutgoingRequest
 from .models.cookiejar import CookieJarModel
 from .models.describe import ThreadNames
@@ -110,8 +111,7 @@ class MainWindow(QMainWindow):
         snapshot = engine.snapshot() if engine is not None else None
         self.threads_state = ThreadsState(snapshot, self)  # every thread's stacks
         self.sender = HttpSender(self)  # worker threads for the composer
-        self._pending_match: list[dict[str, Any]] = []  # exchanges not yet tied to a request
-        self._claimed: set[int] = set()  # request ids already tied to an exchange
+        self.matcher = ExchangeMatcher(self.requests_model)  # exchanges -> engine requests
         self._batches: dict[int, int] = {}  # send-xN batch tag -> exchanges still out
         self._batch_seq = 0  # next batch tag
         self._last_single: dict[str, Any] | None = None  # the latest single Send, to follow
@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
                     f"internal error in {getattr(consume, '__qualname__', consume)}: "
                     f"{type(exc).__name__}: {exc}"
                 )
-        if self._pending_match:
+        if self.matcher.waiting:
             self._match_exchanges()
         self.throttle.poke()
 
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
         self.timeline_model.clear()
         self.requests_model.clear()
         self.sessions_model.clear()
-        self._claimed.clear()
+        self.matcher.clear()
         if hasattr(self.ws_tab, "clear"):
             self.ws_tab.clear()
         self.show_message("events cleared")
@@ -385,54 +385,21 @@ class MainWindow(QMainWindow):
             self.response.show_exchange(exchange)
             self._last_single = exchange
         if exchange.get("request_id") is None and exchange.get("status") is not None:
-            self._pending_match.append(exchange)
-            del self._pending_match[:-500]
+            self.matcher.add(exchange)
             self.bridge.flush()  # the request's events are usually queued already
             self._match_exchanges()
         elif exchange.get("request_id") is not None:
-            self._claimed.add(exchange["request_id"])
+            self.matcher.claim(exchange["request_id"])
             self._followed(exchange)
         if exchange.get("error"):
             self.show_message(f"{exchange['method']} {exchange['url']}: {exchange['error']}")
         self.exchangeFinished.emit(exchange)
 
     def _match_exchanges(self) -> None:
-        # The composer tags each request with an X-Request-Id that the engine reports when it
-        # pushes the request context: a tagged request is matched by its tag alone. Otherwise
-        # (a client that sent its own id...) the first unclaimed request that agrees on
-        # method, URL and status wins.
-        model = self.requests_model
-        rows = model.rowCount()
-        still: list[dict[str, Any]] = []
-        for ex in self._pending_match:
-            parts = urlsplit(ex["url"])
-            want = (ex["method"], parts.path or "/", parts.query)
-            tag = ex.get("client_request_id")
-            found = None
-            for row in range(max(0, rows - 2000), rows):
-                info = model.info(row)
-                if info.request_id in self._claimed or info.status != ex["status"]:
-                    continue
-                if tag and info.client_id:
-                    # The request carried our X-Request-Id: that alone decides.
-                    if info.client_id == tag:
-                        found = info.request_id
-                        break
-                    continue
-                got = urlsplit(info.url) if info.url else None
-                if got is None:
-                    continue
-                if (info.method, got.path or "/", got.query) == want:
-                    found = info.request_id
-                    break
-            if found is None:
-                still.append(ex)
-                continue
-            self._claimed.add(found)
-            ex["request_id"] = found
-            self._followed(ex)
-        self._pending_match = still
-        if self.history_model.rowCount():
+        matched = self.matcher.match()
+        for exchange in matched:
+            self._followed(exchange)
+        if matched and self.history_model.rowCount():
             self.history_model.dataChanged.emit(
                 self.history_model.index(0, 6),
                 self.history_model.index(self.history_model.rowCount() - 1, 6),
