@@ -3,6 +3,7 @@ app-aware URLs and JSON, the same default environ."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import flask
@@ -87,3 +88,25 @@ def test_class_based_views_match_flask(mod: Any, views: str) -> None:
     assert client.delete("/count/2").status_code == 405
     assert sorted(client.options("/count/2").allow) == ["GET", "HEAD", "OPTIONS", "POST"]
     assert client.get("/hello/ada").data == b"hello ada"
+
+
+@pytest.mark.parametrize(("mod", "app_class"), [(flask, flask.Flask), (engine, engine.App)])
+def test_async_views_need_asgiref_like_flask(
+    mod: Any, app_class: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_class("async_app")
+
+    @app.route("/")
+    async def index() -> str:
+        return "async hello"
+
+    # With asgiref (the test extra installs it) the coroutine view runs...
+    assert app.test_client().get("/").data == b"async hello"
+    # ...without it, Flask's own error, as a 500.
+    monkeypatch.setitem(sys.modules, "asgiref.sync", None)
+    errors: list[BaseException] = []
+    mod.got_request_exception.connect(
+        lambda sender, exception, **kw: errors.append(exception), app, weak=False
+    )
+    assert app.test_client().get("/").status_code == 500
+    assert str(errors[0]) == "Install Flask with the 'async' extra in order to use async views."
