@@ -102,14 +102,6 @@ class EventBus:
             self.breakpoints.after(event)
         return event
 
-    def deliver(self, event: Event) -> None:
-        """Hand an already built event (e.g. replayed) to every subscriber."""
-        for callback in self._subscribers:
-            try:
-                callback(event)
-            except Exception:
-                self._report(callback)
-
     def _report(self, callback: Subscriber) -> None:
         # A broken observer must never break the request it observes; say so once.
         key = id(callback)

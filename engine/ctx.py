@@ -239,20 +239,8 @@ class RequestContext:
         _request_ctx_stack.push(self)
         bus = self.app.events
         if bus.active:
-            request = self.request
-            bus.emit(
-                RequestCtxPushed,
-                self.request_id,
-                None,
-                None,
-                {
-                    "method": request.method,
-                    "path": request.path,
-                    "url": raw_url(request),
-                    "nested": nested,
-                    "client_request_id": client_request_id(request),
-                },
-            )
+            fields = pushed_fields(self.request, nested)
+            bus.emit(RequestCtxPushed, self.request_id, None, None, fields)
 
         if self._session is None:
             interface = self.app.session_interface
@@ -342,6 +330,17 @@ class RequestContext:
             "session": None if session is None else summarize(dict(session)),
             "session_modified": getattr(session, "modified", False),
         }
+
+
+def pushed_fields(request: Request, nested: bool) -> dict[str, Any]:
+    """The own fields of ``request_ctx_pushed`` (the Flask adapter reports the same)."""
+    return {
+        "method": request.method,
+        "path": request.path,
+        "url": raw_url(request),
+        "nested": nested,
+        "client_request_id": client_request_id(request),
+    }
 
 
 def client_request_id(request: Request) -> str | None:

@@ -86,6 +86,16 @@ def _response_hook_fields(args: tuple[Any, ...], rv: Any, e: BaseException | Non
     return {"status": _status_of(args[0] if e is not None else rv), "error": describe_error(e)}
 
 
+def _view_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+    req = current_request()
+    return {
+        "endpoint": req.endpoint,
+        "view_args": summarize(req.view_args or {}),
+        "returned": None if e is not None else summarize(rv),
+        "error": describe_error(e),
+    }
+
+
 def _teardown_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
     return {"error": describe_error(args[0]), "raised": describe_error(e)}
 
@@ -117,14 +127,15 @@ class Lifecycle:
         args: tuple[Any, ...],
         fields: FieldsOf,
         request_id: int | None = None,
+        kwargs: dict[str, Any] | None = None,
     ) -> Any:
-        """Call a hook; when somebody listens, report it (also when it raises) as ``cls``."""
+        """Call a hook or the view; when somebody listens, report it (also when it raises)."""
         bus = self.events
         if not bus.active:
-            return self.ensure_sync(func)(*args)
+            return self.ensure_sync(func)(*args, **(kwargs or {}))
         rid = request_id if request_id is not None else current_request_id()
         try:
-            rv = self.ensure_sync(func)(*args)
+            rv = self.ensure_sync(func)(*args, **(kwargs or {}))
         except Exception as e:
             bus.emit(cls, rid, qualname(func), blueprint, fields(args, None, e))
             raise
@@ -213,38 +224,7 @@ class Lifecycle:
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]
         view_args = req.view_args or {}
-        bus = self.events
-        if not bus.active:
-            return self.ensure_sync(view)(**view_args)
-        try:
-            rv = self.ensure_sync(view)(**view_args)
-        except Exception as e:
-            bus.emit(
-                View,
-                current_request_id(),
-                qualname(view),
-                req.blueprint,
-                {
-                    "endpoint": rule.endpoint,
-                    "view_args": summarize(view_args),
-                    "returned": None,
-                    "error": describe_error(e),
-                },
-            )
-            raise
-        bus.emit(
-            View,
-            current_request_id(),
-            qualname(view),
-            req.blueprint,
-            {
-                "endpoint": rule.endpoint,
-                "view_args": summarize(view_args),
-                "returned": summarize(rv),
-                "error": None,
-            },
-        )
-        return rv
+        return self.call_hook(View, view, req.blueprint, (), _view_fields, kwargs=view_args)
 
     def make_default_options_response(self) -> Response:
         adapter = _request_ctx_stack.top.url_adapter  # type: ignore[union-attr]

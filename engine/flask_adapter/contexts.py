@@ -23,7 +23,7 @@ import itertools
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..ctx import client_request_id, raw_url
+from ..ctx import pushed_fields
 from ..events import LocalReleased, LocalSet, RequestCtxPopped, RequestCtxPushed, UrlMatched
 from ..summary import describe_error, summarize
 from .locals import REQUEST_STACK, request_frame
@@ -172,20 +172,8 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
             {"local": REQUEST_STACK, "ident": ident, "value": [f.label for f in new]},
             request_id=rid,
         )
-        request = ctx.request
-        adapter.emit(
-            RequestCtxPushed,
-            None,
-            None,
-            {
-                "method": request.method,
-                "path": request.path,
-                "url": raw_url(request),
-                "nested": nested,
-                "client_request_id": client_request_id(request),
-            },
-            request_id=rid,
-        )
+        fields = pushed_fields(ctx.request, nested)
+        adapter.emit(RequestCtxPushed, None, None, fields, request_id=rid)
 
 
 def flush_pop(adapter: FlaskAdapter, force: bool = False) -> None:
