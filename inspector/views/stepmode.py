@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
@@ -139,7 +140,9 @@ class StepModeView(QWidget):
         hl.addWidget(QLabel("<b>Held requests</b> — where each one stands"))
         hl.addWidget(self.table, 2)
         hl.addLayout(buttons)
-        self.where.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        # A narrow pane beside the stacks: wrap rather than hide the end of every line.
+        self.where.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.where.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.where.setMinimumWidth(200)
         self.stacks.setMinimumWidth(200)
         lower = QSplitter(Qt.Orientation.Horizontal)
