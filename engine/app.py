@@ -30,7 +30,7 @@ from .errors import ErrorHandling
 from .events import (
     Event,
 )
-from .globals import _request_ctx_stack, depth
+from .globals import _depth_by_ident, _request_ctx_stack
 from .jsonprovider import JSONProvider
 from .lifecycle import Lifecycle
 from .scaffold import Scaffold, endpoint_from_view_func
@@ -72,7 +72,7 @@ class App(Scaffold, Lifecycle, ErrorHandling):
         self.aborter = Aborter()  # raises HTTPExceptions by code
         self.extensions: dict[str, Any] = {}  # for extensions, as in Flask
         self.logger = logging.getLogger(import_name)  # where unhandled errors are logged
-        self.events = EventBus(depth)  # every step, to subscribers and breakpoints
+        self.events = EventBus(_depth_by_ident)  # every step, to subscribers and breakpoints
         self.breakpoints = self.events.breakpoints  # pause points, driven by the window
 
     # --- identity and settings --------------------------------------------------------------

@@ -10,7 +10,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from .breakpoints import Breakpoints
@@ -23,6 +24,7 @@ log = logging.getLogger("ctxscope")
 _new = object.__new__
 _setattr = object.__setattr__
 _monotonic_ns = time.monotonic_ns
+_NO_DEPTH: Mapping[str, int] = MappingProxyType({"app": 0, "request": 0})
 
 Subscriber = Callable[[Event], object]
 
@@ -47,8 +49,8 @@ class Subscription:
 class EventBus:
     """Delivers an app's events to its subscribers, on the thread where the step happened."""
 
-    def __init__(self, depth: Callable[[], dict[str, int]]) -> None:
-        self._depth = depth  # returns {"app": n, "request": m} for the current ident
+    def __init__(self, depths: Mapping[int, Mapping[str, int]]) -> None:
+        self._depths = depths  # {"app": n, "request": m} by ident, kept by the stacks' owner
         self._subscribers: tuple[Subscriber, ...] = ()  # replaced, never mutated, on change
         self._failed: set[int] = set()  # ids of subscribers whose failure was reported
         self._lock = threading.Lock()  # serializes subscribe/unsubscribe
@@ -78,21 +80,32 @@ class EventBus:
         self,
         cls: type[Event],
         request_id: int | None,
-        name: str | None,
+        name: object,
         blueprint: str | None,
-        fields: dict[str, Any],
+        extras: tuple[Any, ...] | dict[str, Any] = (),
     ) -> Event:
-        """Build the event, deliver it, then let breakpoints hold this thread if they ask."""
-        # The hot path of an observed app: everything inlined, one dict update per event.
+        """Build the event, deliver it, then let breakpoints hold this thread if they ask.
+
+        ``name`` is a string or the hook itself (named when read); ``extras`` holds the kind's
+        own fields in declaration order, as immutable snapshots (see ``Event._decode``).
+        """
+        # The hot path of an observed app: one raw tuple, the fields are named when read.
+        thread = self.ident()
         event = _new(cls)
-        fields["seq"] = next(self._seq)
-        fields["t_ns"] = _monotonic_ns()
-        fields["thread"] = self.ident()
-        fields["request_id"] = request_id
-        fields["name"] = name
-        fields["blueprint"] = blueprint
-        fields["depth"] = self._depth()
-        _setattr(event, "__dict__", fields)  # the fields dict becomes the instance dict
+        _setattr(
+            event,
+            "_raw",
+            (
+                next(self._seq),
+                _monotonic_ns(),
+                thread,
+                request_id,
+                name,
+                blueprint,
+                self._depths.get(thread, _NO_DEPTH),
+                extras,
+            ),
+        )
         for callback in self._subscribers:
             try:
                 callback(event)

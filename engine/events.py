@@ -7,8 +7,11 @@ included, then the kind's own fields.
 
 Events are built on hot paths, so they are not constructed through the dataclass ``__init__``
 (a frozen dataclass sets each field through ``object.__setattr__``, several times slower than the
-rest of a hook call). ``make_event`` fills the instance dictionary in one step; the classes stay
-frozen to everyone else.
+rest of a hook call). The bus stores one raw tuple per event, ``_raw``: the common values and the
+kind's own values, in declaration order, all immutable snapshots taken when the step happened.
+The named fields are filled in on first read (``__getattr__``), so a subscriber that only keeps
+events (a capture, the window's queue) costs no more than the tuple. ``make_event`` builds a
+complete event at once (events read back from JSON). The classes stay frozen to everyone.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from .summary import qualname
 
 __all__ = ["EVENT_TYPES", "LIFECYCLE_ORDER", "Event", "event_from_json", "make_event"]
 
@@ -42,9 +47,54 @@ class Event:
     blueprint: str | None  # dotted blueprint name of the hook, None for the app's own
     depth: Mapping[str, int]  # {"app": n, "request": m} after the step
 
+    def __getattr__(self, attr: str) -> Any:
+        # Reached only when the instance dict lacks ``attr``: fill in a raw event's fields.
+        d = self.__dict__
+        raw = d.get("_raw")
+        if raw is None or attr[:2] == "__":
+            raise AttributeError(attr)
+        self._fill(raw)
+        try:
+            return d[attr]
+        except KeyError:
+            raise AttributeError(attr) from None
+
+    def _fill(self, raw: tuple[Any, ...]) -> None:
+        d = self.__dict__
+        seq, t_ns, thread, request_id, name, blueprint, depth, extras = raw
+        d["seq"] = seq
+        d["t_ns"] = t_ns
+        d["thread"] = thread
+        d["request_id"] = request_id
+        # Hooks pass the function itself; its qualified name is looked up only when read.
+        d["name"] = name if name is None or type(name) is str else qualname(name)
+        d["blueprint"] = blueprint
+        d["depth"] = depth
+        d.update(self._decode(extras))
+        d.pop("_raw", None)  # another thread may have filled it at the same time
+
+    @classmethod
+    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+        """The kind's own fields from the values the emitter passed (a tuple in field order).
+
+        A kind may override this to derive display fields from compact raw values (the frame
+        tap passes the frame's bytes); whatever it reads must be immutable.
+        """
+        if type(extras) is dict:
+            return extras  # type: ignore[no-any-return]
+        return dict(zip(cls._extra_fields, extras, strict=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field by name, common ones first (the instance dict: read it, never change it)."""
+        d = self.__dict__
+        raw = d.get("_raw")
+        if raw is not None:
+            self._fill(raw)
+        return d
+
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object of this event (common keys first, then the kind's fields)."""
-        d = self.__dict__
+        d = self.as_dict()
         out = {
             "seq": d["seq"],
             "t_ns": d["t_ns"],

@@ -515,7 +515,7 @@ def _ws_connections(events: Sequence[Event]) -> dict[int, dict[str, Any]]:
         kind = ev.kind
         if not kind.startswith("ws_"):
             continue
-        d = ev.__dict__
+        d = ev.as_dict()
         cid = d.get("connection_id")
         conn = conns.setdefault(
             cid, {"handshake": None, "messages": [], "frames": [], "closed": None}
@@ -561,7 +561,7 @@ def _ws_item(direction: str, epoch_s: float, opcode: int, data: str) -> dict[str
 
 
 def _ws_entry(hs: Event, conn: Mapping[str, Any], to_epoch: Any) -> dict[str, Any]:
-    d = hs.__dict__
+    d = hs.as_dict()
     headers = [list(p) for p in (d.get("headers") or [])]
     host = _header(headers, "Host") or "localhost"
     url = f"ws://{host}{d.get('path') or '/'}"

@@ -83,7 +83,7 @@ class ThreadsState(QObject):
             kind = ev.kind
             if kind != "local_set" and kind != "local_released" and kind != "local_deleted":
                 continue
-            d = ev.__dict__
+            d = ev.as_dict()
             which = _STACKS.get(d["local"])
             if which is None:
                 continue

@@ -97,7 +97,7 @@ def test_requests_and_sessions_models(qtmodeltester: Any, events: list[Event]) -
     assert statuses[:5] == [401, 200, 200, 404, 500]
     assert requests.info(0).short_circuit and requests.info(4).error
     login = sessions.record(1)
-    assert login.saved is not None and login.saved.__dict__["after"] == {"user_info": "ada"}
+    assert login.saved is not None and login.saved.after == {"user_info": "ada"}
 
 
 def test_history_jar_paused_and_json_models(qtmodeltester: Any, events: list[Event]) -> None:

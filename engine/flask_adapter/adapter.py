@@ -73,7 +73,7 @@ class FlaskAdapter:
     def __init__(self, flask_app: Any) -> None:
         self.flask_app = flask_app  # the user's Flask instance, behaving as before
         self.stacks = ReconstructedStacks()  # per-thread contexts, as reported
-        self.events = EventBus(self.stacks.depth)  # every step, to subscribers and breakpoints
+        self.events = EventBus(self.stacks.depth_by_ident)  # every step, to subscribers
         self.events.ident = self.stacks.ident  # the same ident function for events and stacks
         self.breakpoints = self.events.breakpoints  # pause points, driven by the window
         self._state = _ThreadState()  # per-thread bookkeeping between two reported steps

@@ -142,6 +142,7 @@ class ReconstructedStacks:
         self._lock = threading.Lock()  # guards _threads
         self.ident = threading.get_ident  # the unit a ContextVar value belongs to, as observed
         self.read = False  # snapshot() was called: keep the summaries of g and session fresh
+        self.depth_by_ident: dict[int, dict[str, int]] = {}  # the bus reads depths here
 
     def frames(self, ident: int) -> dict[str, list[Frame]] | None:
         return self._threads.get(ident)
@@ -159,6 +160,7 @@ class ReconstructedStacks:
                 stacks = self._threads[ident] = {"app": [], "request": []}
             new = [*stacks[which], frame]
             stacks[which] = new
+            self.depth_by_ident[ident] = shared_depth(len(stacks["app"]), len(stacks["request"]))
         return new
 
     def pop(self, ident: int, which: str, ctx: Any) -> tuple[Frame | None, list[Frame]]:
@@ -178,6 +180,11 @@ class ReconstructedStacks:
             stacks[which] = rest
             if not stacks["app"] and not stacks["request"]:
                 del self._threads[ident]
+                self.depth_by_ident.pop(ident, None)
+            else:
+                self.depth_by_ident[ident] = shared_depth(
+                    len(stacks["app"]), len(stacks["request"])
+                )
         return frame, rest
 
     def top(self, ident: int, which: str) -> Frame | None:

@@ -63,7 +63,7 @@ def event_flag(ev: Event) -> int:
         return FLAG_ERROR
     if kind == "paused":
         return FLAG_PAUSED
-    d = ev.__dict__
+    d = ev.as_dict()
     if d.get("raised") or d.get("error"):
         return FLAG_ERROR
     if d.get("short_circuit"):
@@ -87,19 +87,19 @@ def hook_label(ev: Event) -> str:
     the part after the last ``<locals>.`` is what the user wrote (the full name is in the
     event's JSON).
     """
-    name = ev.__dict__.get("name")
+    name = ev.as_dict().get("name")
     if not name:
         return ""
     if ev.kind in ("local_set", "local_deleted"):
         return ""  # the name is the Local's attribute, shown in the detail
     name = name.rpartition("<locals>.")[2]
-    bp = ev.__dict__.get("blueprint")
+    bp = ev.as_dict().get("blueprint")
     return f"{name}  [{bp}]" if bp else name
 
 
 def event_detail(ev: Event) -> str:
     """The few fields that matter for this kind, as one line."""
-    d = ev.__dict__
+    d = ev.as_dict()
     kind = ev.kind
     if kind == "request_ctx_pushed":
         return f"{d['method']} {d['path']}" + ("  (nested)" if d.get("nested") else "")

@@ -95,7 +95,7 @@ class RequestsModel(TitledTableModel):
             info.events += 1
             info.last_ns = ev.t_ns
             kind = ev.kind
-            d = ev.__dict__
+            d = ev.as_dict()
             if kind == "request_ctx_pushed" and not info.method:
                 info.method = d["method"]
                 info.path = d["path"]

@@ -104,8 +104,8 @@ class SessionsModel(TitledTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         rec = self._rows[index.row()]
-        o = rec.opened.__dict__ if rec.opened is not None else {}
-        s = rec.saved.__dict__ if rec.saved is not None else {}
+        o = rec.opened.as_dict() if rec.opened is not None else {}
+        s = rec.saved.as_dict() if rec.saved is not None else {}
         col = index.column()
         if col == 0:
             return str(rec.request_id)

@@ -113,8 +113,8 @@ class SessionView(QWidget):
 
     def _show(self, row: int) -> None:
         rec = self.model.record(row)
-        o = rec.opened.__dict__ if rec.opened is not None else {}
-        s = rec.saved.__dict__ if rec.saved is not None else {}
+        o = rec.opened.as_dict() if rec.opened is not None else {}
+        s = rec.saved.as_dict() if rec.saved is not None else {}
         before = s.get("before", o.get("session")) if (s or o) else {}
         after = s.get("after") if s else None
         self.before.set_value(before)
