@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import (
@@ -74,6 +75,7 @@ class App(Scaffold, Lifecycle, ErrorHandling):
         self.logger = logging.getLogger(import_name)  # where unhandled errors are logged
         self.events = EventBus(_depth_by_ident)  # every step, to subscribers and breakpoints
         self.breakpoints = self.events.breakpoints  # pause points, driven by the window
+        self._sync_functions: set[Callable[..., Any]] = set()  # known not to be coroutines
 
     # --- identity and settings --------------------------------------------------------------
 
@@ -121,8 +123,17 @@ class App(Scaffold, Lifecycle, ErrorHandling):
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Hooks and views are called through this; coroutine functions need asgiref."""
+        plain = type(func) is FunctionType
+        if plain and func in self._sync_functions:
+            return func
         if inspect.iscoroutinefunction(func):
             return self.async_to_sync(func)
+        if plain:
+            # Every hook passes here on every request; asking inspect once per function is
+            # enough (a plain function's code flags do not change).
+            if len(self._sync_functions) > 4096:
+                self._sync_functions.clear()
+            self._sync_functions.add(func)
         return func
 
     def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:

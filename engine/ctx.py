@@ -108,7 +108,7 @@ class AppContext:
         appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
         bus = self.app.events
         if bus.active:
-            bus.emit(AppCtxPushed, self.request_id, None, None, {"app": self.app.name})
+            bus.emit(AppCtxPushed, self.request_id, None, None, (self.app.name,))
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         try:
@@ -129,7 +129,7 @@ class AppContext:
                 self.request_id,
                 None,
                 None,
-                {"app": self.app.name, "error": None if exc is _sentinel else describe_error(exc)},
+                (self.app.name, None if exc is _sentinel else describe_error(exc)),
             )
 
     def __enter__(self) -> AppContext:
@@ -218,12 +218,12 @@ class RequestContext:
                 self.request_id,
                 None,
                 None,
-                {
-                    "endpoint": rule.endpoint if rule is not None else None,
-                    "rule": rule.rule if rule is not None else None,
-                    "view_args": summarize(request.view_args),
-                    "error": None if error is None else _http_error(error),
-                },
+                (
+                    rule.endpoint if rule is not None else None,
+                    rule.rule if rule is not None else None,
+                    summarize(request.view_args),
+                    None if error is None else _http_error(error),
+                ),
             )
 
     def push(self) -> None:
@@ -239,8 +239,9 @@ class RequestContext:
         _request_ctx_stack.push(self)
         bus = self.app.events
         if bus.active:
-            fields = pushed_fields(self.request, nested)
-            bus.emit(RequestCtxPushed, self.request_id, None, None, fields)
+            bus.emit(
+                RequestCtxPushed, self.request_id, None, None, pushed_fields(self.request, nested)
+            )
 
         if self._session is None:
             interface = self.app.session_interface
@@ -264,13 +265,7 @@ class RequestContext:
             self.request_id,
             None,
             None,
-            {
-                "interface": type(interface).__qualname__,
-                "null": null,
-                "cookie": cookie,
-                "session": self.session_before,
-                "verdict": verdict,
-            },
+            (type(interface).__qualname__, null, cookie, self.session_before, verdict),
         )
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
@@ -293,7 +288,7 @@ class RequestContext:
                     self.request_id,
                     None,
                     None,
-                    {"error": None if exc is _sentinel else describe_error(exc)},
+                    (None if exc is _sentinel else describe_error(exc),),
                 )
             if clear_request:
                 rv.request.environ["werkzeug.request"] = None  # type: ignore[union-attr]
@@ -332,15 +327,15 @@ class RequestContext:
         }
 
 
-def pushed_fields(request: Request, nested: bool) -> dict[str, Any]:
-    """The own fields of ``request_ctx_pushed`` (the Flask adapter reports the same)."""
-    return {
-        "method": request.method,
-        "path": request.path,
-        "url": raw_url(request),
-        "nested": nested,
-        "client_request_id": client_request_id(request),
-    }
+def pushed_fields(request: Request, nested: bool) -> tuple[Any, ...]:
+    """The own fields of ``request_ctx_pushed``, in order (the Flask adapter reports the same)."""
+    return (
+        request.method,
+        request.path,
+        raw_url(request),
+        nested,
+        client_request_id(request),
+    )
 
 
 def client_request_id(request: Request) -> str | None:

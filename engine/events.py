@@ -321,6 +321,13 @@ class RequestFinished(Event):
     status: int
     headers: list[list[str]]
 
+    @classmethod
+    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+        if type(extras) is dict:
+            return extras  # type: ignore[no-any-return]
+        status, pairs = extras  # the headers come as a tuple of (name, value) tuples
+        return {"status": status, "headers": [[k, v] for k, v in pairs]}
+
 
 # --- teardown -------------------------------------------------------------------------------
 
@@ -370,6 +377,15 @@ class LocalSet(Event):
     local: str  # the Local's label, e.g. "_request_ctx_stack"
     ident: int
     value: Summary
+
+    @classmethod
+    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+        if type(extras) is dict:
+            return extras  # type: ignore[no-any-return]
+        local, ident, value = extras  # a stack's labels come as a tuple: a snapshot
+        if type(value) is tuple:
+            value = list(value)
+        return {"local": local, "ident": ident, "value": value}
 
 
 @dataclass(frozen=True, eq=False)

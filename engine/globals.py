@@ -97,12 +97,12 @@ def _observe(
             top.request_id,
             name,
             None,
-            {"local": label, "ident": ident, "value": [ctx.label for ctx in stack]},
+            (label, ident, tuple([ctx.label for ctx in stack])),
         )
     elif change == "deleted":
-        bus.emit(LocalDeleted, top.request_id, name, None, {"local": label, "ident": ident})
+        bus.emit(LocalDeleted, top.request_id, name, None, (label, ident))
     else:
-        bus.emit(LocalReleased, top.request_id, None, None, {"local": label, "ident": ident})
+        bus.emit(LocalReleased, top.request_id, None, None, (label, ident))
 
 
 _stack_lock = threading.Lock()

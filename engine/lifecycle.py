@@ -40,7 +40,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
-from .summary import describe_error, qualname, summarize
+from .summary import describe_error, summarize
 from .wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -59,6 +59,11 @@ def _status_of(response: Any) -> int:
     return getattr(response, "status_code", 0)
 
 
+def _header_pairs(headers: Any) -> tuple[tuple[str, str], ...]:
+    # Werkzeug keeps headers as (name, value) tuples: a tuple of them is a snapshot for free.
+    return tuple(headers)
+
+
 def current_request() -> Request:
     ctx = _request_ctx_stack.top
     assert ctx is not None, "no request context"
@@ -70,34 +75,40 @@ def current_request_id() -> int | None:
     return ctx.request_id if ctx is not None else None
 
 
-FieldsOf = Callable[[tuple[Any, ...], Any, "BaseException | None"], dict[str, Any]]
-"""Builds a hook event's own fields from (args, return value, exception raised)."""
+FieldsOf = Callable[[tuple[Any, ...], Any, "BaseException | None"], tuple[Any, ...]]
+"""Builds a hook event's own fields, in order, from (args, return value, exception raised)."""
+
+_BEFORE_PASSED = (None, False, None)  # returned None, no short circuit, no error
 
 
-def _preprocessor_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
-    return {"view_args": summarize(args[1]), "error": describe_error(e)}
+def _preprocessor_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
+    return (summarize(args[1]), describe_error(e))
 
 
-def _before_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
-    return {"returned": summarize(rv), "short_circuit": rv is not None, "error": describe_error(e)}
+def _before_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
+    if rv is None and e is None:
+        return _BEFORE_PASSED
+    return (summarize(rv), rv is not None, describe_error(e))
 
 
-def _response_hook_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
-    return {"status": _status_of(args[0] if e is not None else rv), "error": describe_error(e)}
+def _response_hook_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
+    if e is None:
+        return (getattr(rv, "status_code", 0), None)
+    return (_status_of(args[0]), describe_error(e))
 
 
-def _view_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
+def _view_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
     req = current_request()
-    return {
-        "endpoint": req.endpoint,
-        "view_args": summarize(req.view_args or {}),
-        "returned": None if e is not None else summarize(rv),
-        "error": describe_error(e),
-    }
+    return (
+        req.endpoint,
+        summarize(req.view_args or {}),
+        None if e is not None else summarize(rv),
+        describe_error(e),
+    )
 
 
-def _teardown_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> dict:
-    return {"error": describe_error(args[0]), "raised": describe_error(e)}
+def _teardown_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
+    return (describe_error(args[0]), describe_error(e))
 
 
 class Lifecycle:
@@ -130,16 +141,19 @@ class Lifecycle:
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         """Call a hook or the view; when somebody listens, report it (also when it raises)."""
+        call = self.ensure_sync(func)
         bus = self.events
         if not bus.active:
-            return self.ensure_sync(func)(*args, **(kwargs or {}))
-        rid = request_id if request_id is not None else current_request_id()
+            return call(*args) if kwargs is None else call(*args, **kwargs)
+        if request_id is None:
+            request_id = current_request_id()
         try:
-            rv = self.ensure_sync(func)(*args, **(kwargs or {}))
+            rv = call(*args) if kwargs is None else call(*args, **kwargs)
         except Exception as e:
-            bus.emit(cls, rid, qualname(func), blueprint, fields(args, None, e))
+            bus.emit(cls, request_id, func, blueprint, fields(args, None, e))
             raise
-        bus.emit(cls, rid, qualname(func), blueprint, fields(args, rv, None))
+        # The hook itself stands for its name: the event looks the name up only when read.
+        bus.emit(cls, request_id, func, blueprint, fields(args, rv, None))
         return rv
 
     # --- the request, step by step -----------------------------------------------------------
@@ -183,7 +197,7 @@ class Lifecycle:
             request_started.send(self, _async_wrapper=self.ensure_sync)
             bus = self.events
             if bus.active:
-                bus.emit(RequestStarted, current_request_id(), None, None, {})
+                bus.emit(RequestStarted, current_request_id(), None, None, ())
             rv = self.preprocess_request()
             if rv is None:
                 rv = self.dispatch_request()
@@ -247,10 +261,7 @@ class Lifecycle:
                     current_request_id(),
                     None,
                     None,
-                    {
-                        "status": response.status_code,
-                        "headers": [[k, v] for k, v in response.headers.items()],
-                    },
+                    (response.status_code, _header_pairs(response.headers)),
                 )
         except Exception:
             if not from_error_handler:
@@ -344,27 +355,27 @@ class Lifecycle:
 
     def _emit_session_saved(self, ctx: RequestContext, response: Response) -> None:
         session = ctx._session
-        name = self.session_interface.get_cookie_name(self)
+        prefix = f"{self.session_interface.get_cookie_name(self)}="
         set_cookie = None
-        for header in response.headers.getlist("Set-Cookie"):
-            if header.startswith(f"{name}="):
-                set_cookie = header
+        for key, value in response.headers:
+            if key == "Set-Cookie" and value.startswith(prefix):
+                set_cookie = value
         deleted = set_cookie is not None and "Max-Age=0" in set_cookie
         self.events.emit(
             SessionSaved,
             ctx.request_id,
             None,
             None,
-            {
-                "interface": type(self.session_interface).__qualname__,
-                "before": ctx.session_before,
-                "after": summarize(dict(session)),  # type: ignore[arg-type]
-                "accessed": bool(getattr(session, "accessed", False)),
-                "modified": bool(getattr(session, "modified", False)),
-                "permanent": bool(session.permanent),  # type: ignore[union-attr]
-                "set_cookie": set_cookie,
-                "deleted": deleted,
-            },
+            (
+                type(self.session_interface).__qualname__,
+                ctx.session_before,
+                summarize(dict(session)),  # type: ignore[arg-type]
+                bool(getattr(session, "accessed", False)),
+                bool(getattr(session, "modified", False)),
+                bool(session.permanent),  # type: ignore[union-attr]
+                set_cookie,
+                deleted,
+            ),
         )
 
     # --- teardown ----------------------------------------------------------------------------
@@ -384,7 +395,7 @@ class Lifecycle:
                     )
         request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
-            bus.emit(RequestTearingDown, ctx.request_id, None, None, {"error": error})
+            bus.emit(RequestTearingDown, ctx.request_id, None, None, (error,))
 
     def do_teardown_appcontext(
         self, exc: BaseException | None = _sentinel, request_id: int | None = None
@@ -397,4 +408,4 @@ class Lifecycle:
             self.call_hook(TeardownAppcontext, func, None, (exc,), _teardown_fields, request_id)
         appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
-            bus.emit(AppcontextTearingDown, request_id, None, None, {"error": error})
+            bus.emit(AppcontextTearingDown, request_id, None, None, (error,))
