@@ -54,7 +54,7 @@ class EventBus:
         self._subscribers: tuple[Subscriber, ...] = ()  # replaced, never mutated, on change
         self._failed: set[int] = set()  # ids of subscribers whose failure was reported
         self._lock = threading.Lock()  # serializes subscribe/unsubscribe
-        self._seq = itertools.count(1)  # next() is atomic under the GIL
+        self._next_seq = itertools.count(1).__next__  # atomic under the GIL
         self.ident: Callable[[], int] = get_ident  # same ident function as the stacks
         self.breakpoints = Breakpoints(self)  # pausing threads at chosen event kinds
         self.active = False  # any subscriber or breakpoint: events must be built
@@ -96,7 +96,7 @@ class EventBus:
             event,
             "_raw",
             (
-                next(self._seq),
+                self._next_seq(),
                 _monotonic_ns(),
                 thread,
                 request_id,

@@ -350,8 +350,9 @@ def raw_url(request: Request) -> str:
     # form is what a user compares with the request they sent anyway.
     environ = request.environ
     query = environ.get("QUERY_STRING")
+    host = environ.get("HTTP_HOST") or request.host  # the Host header as sent, when there is one
     url = (
-        f"{environ.get('wsgi.url_scheme', 'http')}://{request.host}"
+        f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
         f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
     )
     return f"{url}?{query}" if query else url

@@ -207,7 +207,9 @@ class Lifecycle:
 
     def preprocess_request(self) -> Any:
         """URL value preprocessors, then before_request functions (app, outer → inner)."""
-        req = _request_ctx_stack.top.request  # type: ignore[union-attr]
+        ctx = _request_ctx_stack.top
+        assert ctx is not None
+        req, rid = ctx.request, ctx.request_id
         names = (None, *reversed(req.blueprints))
         for name in names:
             for url_func in self.url_value_preprocessors.get(name, ()):
@@ -217,10 +219,11 @@ class Lifecycle:
                     name,
                     (req.endpoint, req.view_args),
                     _preprocessor_fields,
+                    rid,
                 )
         for name in names:
             for before_func in self.before_request_funcs.get(name, ()):
-                rv = self.call_hook(BeforeRequest, before_func, name, (), _before_fields)
+                rv = self.call_hook(BeforeRequest, before_func, name, (), _before_fields, rid)
                 if rv is not None:
                     return rv
         return None
@@ -229,7 +232,9 @@ class Lifecycle:
         raise request.routing_exception  # type: ignore[misc]
 
     def dispatch_request(self) -> Any:
-        req = _request_ctx_stack.top.request  # type: ignore[union-attr]
+        ctx = _request_ctx_stack.top
+        assert ctx is not None
+        req = ctx.request
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule = req.url_rule
@@ -238,7 +243,9 @@ class Lifecycle:
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]
         view_args = req.view_args or {}
-        return self.call_hook(View, view, req.blueprint, (), _view_fields, kwargs=view_args)
+        return self.call_hook(
+            View, view, req.blueprint, (), _view_fields, ctx.request_id, kwargs=view_args
+        )
 
     def make_default_options_response(self) -> Response:
         adapter = _request_ctx_stack.top.url_adapter  # type: ignore[union-attr]
@@ -337,13 +344,13 @@ class Lifecycle:
         bus = self.events
         for func in ctx._after_request_functions:
             response = self.call_hook(
-                AfterThisRequest, func, None, (response,), _response_hook_fields
+                AfterThisRequest, func, None, (response,), _response_hook_fields, ctx.request_id
             )
         for name in chain(ctx.request.blueprints, (None,)):
             if name in self.after_request_funcs:
                 for func in reversed(self.after_request_funcs[name]):
                     response = self.call_hook(
-                        AfterRequest, func, name, (response,), _response_hook_fields
+                        AfterRequest, func, name, (response,), _response_hook_fields, ctx.request_id
                     )
         session = ctx._session
         interface = self.session_interface

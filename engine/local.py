@@ -185,20 +185,49 @@ class LocalStack(Generic[T]):
 
     def push(self, obj: T) -> list[T]:
         """Push ``obj`` and return the new stack."""
-        stack = getattr(self._local, "stack", None)
-        new = [obj] if stack is None else [*stack, obj]
-        self._local.stack = new
+        # Straight to the storage, as ``Local.__setattr__`` would do it: pushes happen twice
+        # per request, and the attribute protocol (a failed lookup raising AttributeError on a
+        # thread's first push) cost more than the push itself.
+        local = self._local
+        ident = local.__ident_func__()
+        storage = local.__storage__
+        with local.__lock__:
+            values = storage.get(ident)
+            if values is None:
+                new = [obj]
+                storage[ident] = {"stack": new}
+            else:
+                stack = values.get("stack")
+                new = [obj] if stack is None else [*stack, obj]
+                values["stack"] = new
+        on_change = local.__on_change__
+        if on_change is not None:
+            on_change("set", local, ident, "stack", new, None)
         return new
 
     def pop(self) -> T | None:
         """Remove the top item and return it; release the ident when the stack empties."""
-        stack = getattr(self._local, "stack", None)
-        if stack is None:
-            return None
-        if len(stack) == 1:
-            release_local(self._local)
-            return stack[-1]
-        self._local.stack = stack[:-1]
+        local = self._local
+        ident = local.__ident_func__()
+        storage = local.__storage__
+        with local.__lock__:
+            values = storage.get(ident)
+            stack = values.get("stack") if values is not None else None
+            if stack is None:
+                return None
+            if len(stack) == 1:
+                released = storage.pop(ident)
+                change, new = "released", None
+            else:
+                released = None
+                change, new = "set", stack[:-1]
+                values["stack"] = new  # type: ignore[index]
+        on_change = local.__on_change__
+        if on_change is not None:
+            if released is not None:
+                on_change("released", local, ident, None, None, released)
+            else:
+                on_change(change, local, ident, "stack", new, None)
         return stack[-1]
 
     @property
