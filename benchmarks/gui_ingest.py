@@ -184,11 +184,19 @@ def replay(qapp: QApplication, events: list[Event], total: int) -> dict[str, flo
     marks = [m for m in marks if m <= total]
     produced = threading.Event()
 
+    # Engine events arrive unread (their fields are filled in on first read); pushing the same
+    # objects again would let the window skip that work after the first round, so every push
+    # gets a fresh unread event made from the recorded raw tuple, as the bus makes them.
+    raws = [(type(ev), ev.__dict__["_raw"]) for ev in events]
+
     def produce() -> None:
         push = bridge.push
+        new, setattr_ = object.__new__, object.__setattr__
         sent = 0
         while sent < total:
-            for ev in events:
+            for cls, raw in raws:
+                ev = new(cls)
+                setattr_(ev, "_raw", raw)
                 push(ev)
                 sent += 1
                 if sent == total:

@@ -2,9 +2,10 @@
 
 Data flow: engine threads → ``EventBridge`` (one deque, drained ~30 times a second on the GUI
 thread) → ``ingest(batch)`` → every model and tab, once per batch. Requests the composer sends
-go out on worker threads (``HttpSender``) and come back as exchange dicts, which are matched to
-the engine's request ids by method and URL (the engine reports both when it pushes the request
-context).
+go out on worker threads and come back as exchange dicts, which are matched to the engine's
+request ids (``window_traffic``). The File menu's dialogs are in ``window_files``, the settings
+kept between runs in ``window_settings``, the menus in ``window_menus`` and the optional tabs
+in ``window_tabs``.
 """
 
 from __future__ import annotations
@@ -13,21 +14,10 @@ import os
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget
 
 from engine.events import Event
 
@@ -35,8 +25,7 @@ from .bridge import EventBridge
 from .cookie_text import describe_cookie
 from .engine_session import EngineSession, app_routes, app_secret_keys
 from .errors import install_excepthook
-from .exchanges import ExchangeMatcher
-from .http_client import HttpSender, OutgoingRequest
+from .http_client import OutgoingRequest
 from .models.cookiejar import CookieJarModel
 from .models.describe import ThreadNames
 from .models.history import HistoryModel
@@ -53,34 +42,20 @@ from .views.stepmode import StepModeView
 from .views.threads import ThreadsView
 from .views.throttle import PaintThrottle
 from .views.timeline import TimelineView
+from .window_files import CaptureFiles
+from .window_menus import build_menus
+from .window_settings import restore_settings, save_settings
+from .window_tabs import make_cookie_tab, make_ws_tab, scrollable
+from .window_traffic import RequestTraffic
 
 __all__ = ["MainWindow", "app_icon"]
 
 ICON_PATH = os.path.join(os.path.dirname(__file__), "icons", "ctxscope.svg")
 SNAPSHOT_INTERVAL_MS = 150  # how often the Local storage of every thread is re-read
-_open_windows: list[MainWindow] = []  # capture windows live until closed
 
 
 def app_icon() -> QIcon:
     return QIcon(ICON_PATH)
-
-
-def _scrollable(tab: QWidget) -> QScrollArea:
-    """``tab`` in a scroll area, so its minimum size never forces the window to grow."""
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setWidget(tab)
-    return area
-
-
-def _placeholder(text: str) -> QWidget:
-    w = QWidget()
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("color:#6c757d")
-    QVBoxLayout(w).addWidget(label)
-    return w
 
 
 class MainWindow(QMainWindow):
@@ -110,18 +85,16 @@ class MainWindow(QMainWindow):
         self.paused_model = PausedModel(self.names, self)
         snapshot = engine.snapshot() if engine is not None else None
         self.threads_state = ThreadsState(snapshot, self)  # every thread's stacks
-        self.sender = HttpSender(self)  # worker threads for the composer
-        self.matcher = ExchangeMatcher(self.requests_model)  # exchanges -> engine requests
-        self._batches: dict[int, int] = {}  # send-xN batch tag -> exchanges still out
-        self._batch_seq = 0  # next batch tag
-        self._last_single: dict[str, Any] | None = None  # the latest single Send, to follow
+        self.traffic = RequestTraffic(self)  # composer requests out, exchanges back and matched
+        self.files = CaptureFiles(self, persist)  # the File menu's dialogs
         self._secret_keys: list[str] = []  # the app's keys, for decoding cookies
         self._signed_cookie_sessions = True  # False for a custom session interface
         self._session_interface = ""  # its class name, for that message
         self._started = time.perf_counter()  # for the launch-time report
 
         self._build_ui()
-        self._build_menus()
+        # File > Open capture…, Save capture…, Export HAR… (tests trigger them)
+        self.open_action, self.save_action, self.har_action = build_menus(self)
         self.setWindowIcon(app_icon())
         self.setWindowTitle(title or "ctxscope")
         self.resize(1400, 900)
@@ -143,7 +116,6 @@ class MainWindow(QMainWindow):
         self.bridge.backlogDropped.connect(
             lambda n: self.show_message(f"window fell behind: {n} events dropped")
         )
-        self.sender.finished.connect(self._exchange_done)
         self.internalError.connect(self.show_error, Qt.ConnectionType.QueuedConnection)
         self._remove_hook = install_excepthook(self.internalError.emit)
         self._snapshot_timer = QTimer(self)  # keeps the threads view honest
@@ -159,7 +131,7 @@ class MainWindow(QMainWindow):
         else:
             self.server_label.setText("offline (no engine)")
         if persist:
-            self._restore_settings()
+            restore_settings(self)
 
     # --- construction --------------------------------------------------------------------------
 
@@ -177,14 +149,14 @@ class MainWindow(QMainWindow):
         self.threads_view = ThreadsView(self.threads_state, self.names)
         self.session_view = SessionView(self.sessions_model, self._describe_cookie)
         self.stepmode = StepModeView(self.threads_state, self.names, self.paused_model)
-        self.cookie_tab = self._make_cookie_tab()
-        self.ws_tab = self._make_ws_tab()
+        self.cookie_tab = make_cookie_tab(self._use_cookie_in_composer)  # or a placeholder
+        self.ws_tab = make_ws_tab(self.select_request)  # or a placeholder
         self.tabs = QTabWidget()  # the inspector tabs
         self.tabs.addTab(self.timeline, "Timeline")
         self.tabs.addTab(self.threads_view, "Threads && locals")
         self.tabs.addTab(self.session_view, "Session")
-        self.tabs.addTab(_scrollable(self.cookie_tab), "Cookies")
-        self.tabs.addTab(_scrollable(self.ws_tab), "WebSocket")
+        self.tabs.addTab(scrollable(self.cookie_tab), "Cookies")
+        self.tabs.addTab(scrollable(self.ws_tab), "WebSocket")
         self.tabs.addTab(self.stepmode, "Step mode")
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)  # left pane | tabs
@@ -210,56 +182,6 @@ class MainWindow(QMainWindow):
         self.history.selected.connect(self._history_selected)
         self.timeline.requestSelected.connect(self._request_selected)
         self.stepmode.message.connect(self.show_message)
-
-    def _make_cookie_tab(self) -> QWidget:
-        try:
-            from .tabs.cookies import CookieWorkbenchTab
-        except ImportError as exc:
-            return _placeholder(f"Cookie workbench unavailable: {exc}")
-        tab = CookieWorkbenchTab()
-        tab.useInComposer.connect(self._use_cookie_in_composer)
-        return tab
-
-    def _make_ws_tab(self) -> QWidget:
-        try:
-            from .tabs.websocket import WebSocketTab
-        except ImportError as exc:
-            return _placeholder(f"WebSocket tab unavailable: {exc}")
-        tab = WebSocketTab()
-        tab.requestContextSelected.connect(self.select_request)
-        return tab
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open capture…", self)
-        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self._open_capture_dialog)
-        self.save_action = QAction("&Save capture…", self)
-        self.save_action.setShortcut(QKeySequence.StandardKey.Save)
-        self.save_action.triggered.connect(self._save_capture_dialog)
-        self.har_action = QAction("Export &HAR…", self)
-        self.har_action.triggered.connect(self._export_har_dialog)
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        for a in (self.open_action, self.save_action, self.har_action):
-            file_menu.addAction(a)
-        file_menu.addSeparator()
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        clear = QAction("&Clear events", self)
-        clear.setShortcut("Ctrl+L")
-        clear.triggered.connect(self.clear_events)
-        view_menu.addAction(clear)
-        for i in range(6):
-            act = QAction(self.tabs.tabText(i).replace("&&", "&"), self)
-            act.setShortcut(f"Alt+{i + 1}")
-            act.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
-            view_menu.addAction(act)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About ctxscope", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
 
     def _attach(self, engine: EngineSession) -> None:
         app = engine.app
@@ -308,8 +230,7 @@ class MainWindow(QMainWindow):
                     f"internal error in {getattr(consume, '__qualname__', consume)}: "
                     f"{type(exc).__name__}: {exc}"
                 )
-        if self.matcher.waiting:
-            self._match_exchanges()
+        self.traffic.match_waiting()
         self.throttle.poke()
 
     def load_events(self, events: list[Event]) -> None:
@@ -329,87 +250,19 @@ class MainWindow(QMainWindow):
         self.timeline_model.clear()
         self.requests_model.clear()
         self.sessions_model.clear()
-        self.matcher.clear()
+        self.traffic.clear()
         if hasattr(self.ws_tab, "clear"):
             self.ws_tab.clear()
         self.show_message("events cleared")
 
-    # --- sending --------------------------------------------------------------------------------
+    # --- sending (``window_traffic``) ---------------------------------------------------------
 
     def send(self, req: OutgoingRequest, copies: int = 1) -> None:
         """Send ``req`` (``copies`` at once, each on its own connection and worker)."""
-        if self.engine is None:
-            self.show_message("offline: open ctxscope on an app to send requests")
-            return
-        self._batch_seq += 1
-        tag = self._batch_seq
-        self._batches[tag] = copies
-        for _ in range(copies):
-            self.sender.submit(req, tag)
-        what = f"{req.method} {urlsplit(req.url).path}"
-        self.show_message(f"sent {what}" + (f" \u00d7{copies} at once" if copies > 1 else ""))
+        self.traffic.send(req, copies)
 
     def resend(self, exchange: dict[str, Any]) -> None:
-        if self.engine is None:
-            self.show_message("offline: nothing to send to")
-            return
-        parts = urlsplit(exchange.get("url", "/"))
-        url = self.engine.url + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = [list(h) for h in exchange.get("request_headers") or []]
-        cookie = self.jar.header()
-        if cookie:  # the jar's current cookies, not the ones the old request carried
-            headers = [h for h in headers if h[0].lower() != "cookie"] + [["Cookie", cookie]]
-        self.send(
-            OutgoingRequest(
-                method=exchange.get("method", "GET"),
-                url=url,
-                headers=headers,
-                body=exchange.get("request_body") or b"",
-            )
-        )
-
-    def _exchange_done(self, exchange: dict[str, Any], tag: Any) -> None:
-        left = self._batches.get(tag, 1) - 1
-        total = left
-        if left <= 0:
-            self._batches.pop(tag, None)
-        else:
-            self._batches[tag] = left
-        if self.composer.follows_set_cookie():
-            set_cookies = [
-                v for k, v in exchange.get("response_headers", []) if k.lower() == "set-cookie"
-            ]
-            self.jar.apply_set_cookie(set_cookies)
-        self.history_model.add([exchange])
-        if total <= 0:
-            self.response.show_exchange(exchange)
-            self._last_single = exchange
-        if exchange.get("request_id") is None and exchange.get("status") is not None:
-            self.matcher.add(exchange)
-            self.bridge.flush()  # the request's events are usually queued already
-            self._match_exchanges()
-        elif exchange.get("request_id") is not None:
-            self.matcher.claim(exchange["request_id"])
-            self._followed(exchange)
-        if exchange.get("error"):
-            self.show_message(f"{exchange['method']} {exchange['url']}: {exchange['error']}")
-        self.exchangeFinished.emit(exchange)
-
-    def _match_exchanges(self) -> None:
-        matched = self.matcher.match()
-        for exchange in matched:
-            self._followed(exchange)
-        if matched and self.history_model.rowCount():
-            self.history_model.dataChanged.emit(
-                self.history_model.index(0, 6),
-                self.history_model.index(self.history_model.rowCount() - 1, 6),
-            )
-
-    def _followed(self, exchange: dict[str, Any]) -> None:
-        if exchange is self.response.exchange():
-            self.response.show_exchange(exchange)
-        if exchange is self._last_single and self.timeline.follow.isChecked():
-            self.select_request(exchange["request_id"], switch=False)
+        self.traffic.resend(exchange)
 
     # --- selection between panes ----------------------------------------------------------------
 
@@ -444,33 +297,17 @@ class MainWindow(QMainWindow):
         self.composer.tabs.setCurrentIndex(3)
         self.show_message("session cookie put in the composer's jar")
 
-    # --- captures -------------------------------------------------------------------------------
+    # --- captures (``window_files``) -----------------------------------------------------------
 
     def capture_events(self) -> list[Event]:
         self.bridge.flush(everything=True)
         return self.timeline_model.events()
 
     def save_capture(self, path: str) -> None:
-        from .capture import save_capture
-
-        save_capture(
-            path,
-            self.capture_events(),
-            self.history_model.exchanges(),
-            **({"clock_offset_ns": self._clock_offset} if self._clock_offset else {}),
-        )
+        self.files.save(path)
 
     def export_har(self, path: str) -> None:
-        from .capture import export_har
-
-        export_har(
-            path,
-            self.capture_events(),
-            self.history_model.exchanges(),
-            **({"clock_offset_ns": self._clock_offset} if self._clock_offset else {}),
-        )
-
-    _clock_offset: int | None = None  # set on capture windows: the recording's clock
+        self.files.export_har(path)
 
     @classmethod
     def from_capture(cls, path: str, *, persist: bool = False) -> MainWindow:
@@ -479,7 +316,7 @@ class MainWindow(QMainWindow):
 
         capture = load_capture(path)
         win = cls(None, persist=persist, title=f"ctxscope — {os.path.basename(path)} (capture)")
-        win._clock_offset = capture.clock_offset_ns
+        win.files.clock_offset_ns = capture.clock_offset_ns
         win.load_events(capture.events)
         win.history_model.add([dict(ex) for ex in capture.exchanges])
         win.server_label.setText(f"capture {os.path.basename(path)} (offline)")
@@ -487,75 +324,7 @@ class MainWindow(QMainWindow):
 
     def open_capture(self, path: str) -> MainWindow | None:
         """Open ``path`` in a new window; None (and a message) when it cannot be read."""
-        from .capture import CaptureError
-
-        try:
-            win = MainWindow.from_capture(path)
-        except (CaptureError, OSError) as exc:
-            self.show_error(str(exc))
-            return None
-        _open_windows.append(win)
-        win.destroyed.connect(
-            lambda *_: _open_windows.remove(win) if win in _open_windows else None
-        )
-        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        win.show()
-        return win
-
-    def _dialog_dir(self) -> str:
-        return (
-            str(QSettings().value("paths/captures", os.getcwd())) if self._persist else os.getcwd()
-        )
-
-    def _remember_dir(self, path: str) -> None:
-        if self._persist:
-            QSettings().setValue("paths/captures", os.path.dirname(path))
-
-    def _open_capture_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Open capture",
-            self._dialog_dir(),
-            "ctxscope captures (*.json *.json.gz);;All files (*)",
-        )
-        if path:
-            self._remember_dir(path)
-            self.open_capture(path)
-
-    def _save_capture_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save capture",
-            os.path.join(self._dialog_dir(), "capture.ctxscope.json"),
-            "ctxscope captures (*.json *.json.gz)",
-        )
-        if not path:
-            return
-        self._remember_dir(path)
-        from .capture import CaptureError
-
-        try:
-            self.save_capture(path)
-        except (CaptureError, OSError) as exc:
-            self.show_error(str(exc))
-            return
-        self.show_message(f"capture saved: {path}")
-
-    def _export_har_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export HAR", os.path.join(self._dialog_dir(), "ctxscope.har"), "HAR (*.har)"
-        )
-        if not path:
-            return
-        self._remember_dir(path)
-        from .capture import CaptureError
-
-        try:
-            self.export_har(path)
-        except (CaptureError, OSError) as exc:
-            self.show_error(str(exc))
-            return
-        self.show_message(f"HAR exported: {path}")
+        return self.files.open_window(path)
 
     # --- status, settings, closing --------------------------------------------------------------
 
@@ -565,7 +334,9 @@ class MainWindow(QMainWindow):
     def show_error(self, text: str) -> None:
         self.statusBar().setStyleSheet("QStatusBar { color: #b02a37; }")
         self.statusBar().showMessage(text, 15000)
-        QTimer.singleShot(15000, lambda: self.statusBar().setStyleSheet(""))
+        # the window as the timer's context: closing it within 15 s cancels the timer, which
+        # would otherwise reach a deleted status bar (a RuntimeError in the event loop)
+        QTimer.singleShot(15000, self, lambda: self.statusBar().setStyleSheet(""))
 
     def _update_status(self) -> None:
         pending = self.bridge.pending()
@@ -573,58 +344,6 @@ class MainWindow(QMainWindow):
         if pending:
             text += f" · {pending} queued"
         self.events_label.setText(text)
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About ctxscope",
-            "<b>ctxscope</b><br>A request-lifecycle inspector for Flask-style apps:"
-            " context stacks, hooks, sessions, cookies and WebSocket frames, live.",
-        )
-
-    def _splitters(self) -> dict[str, QSplitter]:
-        return {
-            "main": self.splitter,
-            "left": self.left,
-            "timeline": self.timeline.splitter,
-            "session": self.session_view.splitter,
-            "stepmode": self.stepmode.splitter,
-            "stepmode_lower": self.stepmode.lower_splitter,
-        }
-
-    def _restore_settings(self) -> None:
-        s = QSettings()
-        geometry = s.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        state = s.value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        for name, splitter in self._splitters().items():
-            value = s.value(f"splitters/{name}")
-            if isinstance(value, QByteArray):
-                splitter.restoreState(value)
-        tab = s.value("window/tab")
-        if tab is not None:
-            try:
-                self.tabs.setCurrentIndex(int(tab))
-            except (TypeError, ValueError):
-                pass
-        method, path = s.value("composer/method"), s.value("composer/path")
-        if isinstance(method, str) and method:
-            self.composer.method.setCurrentText(method)
-        if isinstance(path, str) and path:
-            self.composer.path.setText(path)
-
-    def _save_settings(self) -> None:
-        s = QSettings()
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        s.setValue("window/tab", self.tabs.currentIndex())
-        for name, splitter in self._splitters().items():
-            s.setValue(f"splitters/{name}", splitter.saveState())
-        s.setValue("composer/method", self.composer.method.currentText())
-        s.setValue("composer/path", self.composer.path.text())
 
     def shutdown(self) -> None:
         """Stop the server (releasing held requests first) and every timer; idempotent."""
@@ -639,13 +358,13 @@ class MainWindow(QMainWindow):
             self.cookie_tab.shutdown()  # cancels a running secret-key audit
         if self.engine is not None:
             self.engine.stop()
-        self.sender.wait(3000)
+        self.traffic.wait(3000)
         self._remove_hook()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._persist:
             try:
-                self._save_settings()
+                save_settings(self)
             except Exception as exc:  # settings must never keep the window open
                 self.show_error(f"could not save settings: {exc}")
         self.shutdown()

@@ -98,15 +98,18 @@ def test_real_flask_cookie_decodes_and_verifies(
 
     status, message = tab.verdict()
     assert status == "valid" and "key #0" in message
-    assert tab.verdict_label.text() == message
-    assert tab.verdict_label.property("verdict") == "valid"
-    assert "UTC" in tab.signed_label.text() and "old" in tab.signed_label.text()
-    assert "HttpOnly" in tab.cookie_label.text() and "Path=/" in tab.cookie_label.text()
+    assert tab.details.verdict_label.text() == message
+    assert tab.details.verdict_label.property("verdict") == "valid"
+    assert "UTC" in tab.details.signed_label.text() and "old" in tab.details.signed_label.text()
+    assert (
+        "HttpOnly" in tab.details.cookie_label.text()
+        and "Path=/" in tab.details.cookie_label.text()
+    )
 
     # the wrong key: invalid; no key at all: no verdict on the signature
     tab.set_secret_keys(["not-the-secret"])
     assert tab.verdict()[0] == "invalid"
-    assert tab.verdict_label.property("verdict") == "invalid"
+    assert tab.details.verdict_label.property("verdict") == "invalid"
     tab.set_secret_keys([])
     assert tab.verdict()[0] == "nokey"
     # a fallback key (Flask's SECRET_KEY_FALLBACKS order: fallbacks first, current last)
@@ -120,15 +123,15 @@ def test_expired_and_signer_settings(qtbot, tab: CookieWorkbenchTab) -> None:  #
     tab.set_secret_keys([SECRET])
     tab.set_cookie_text(old)
     assert tab.verdict()[0] == "expired"  # older than Flask's 31-day PERMANENT_SESSION_LIFETIME
-    assert "40 d" in tab.signed_label.text()
-    tab.max_age.setValue(0)  # no limit
+    assert "40 d" in tab.details.signed_label.text()
+    tab.signer.max_age.setValue(0)  # no limit
     assert tab.verdict()[0] == "valid"
-    tab.salt_edit.setText("other-salt")
+    tab.signer.salt_edit.setText("other-salt")
     assert tab.verdict()[0] == "invalid"
-    tab.digest_box.setCurrentText("no-such-hash")
+    tab.signer.digest_box.setCurrentText("no-such-hash")
     assert tab.verdict()[0] == "error"
-    assert "no-such-hash" in tab.verdict_label.text()
-    tab.defaults_btn.click()
+    assert "no-such-hash" in tab.details.verdict_label.text()
+    tab.signer.defaults_btn.click()
     assert tab.verdict()[0] == "expired"
 
 
@@ -137,16 +140,16 @@ def test_resign_is_accepted_by_real_flask(qtbot, tab: CookieWorkbenchTab) -> Non
     tab.set_secret_keys(["old-key", SECRET])
     tab.set_cookie_text(_flask_cookie(app))  # "session=.eJ…; HttpOnly; Path=/" as copied
     assert tab.decoded is not None and tab.decoded.compressed
-    edited = tab.payload_edit.toPlainText().replace('"alice"', '"mallory"')
+    edited = tab.resign_box.payload_edit.toPlainText().replace('"alice"', '"mallory"')
     assert '" t"' in edited and '" b"' in edited  # the tagged form is what is edited
-    tab.payload_edit.setPlainText(edited)
+    tab.resign_box.payload_edit.setPlainText(edited)
     with qtbot.waitSignal(tab.useInComposer, timeout=1000) as used:
-        tab.resign_btn.click()
+        tab.resign_box.resign_btn.click()
         assert tab.resigned_cookie()
-        assert tab.copy_btn.isEnabled()
-        qtbot.mouseClick(tab.compose_btn, Qt.MouseButton.LeftButton)
+        assert tab.resign_box.copy_btn.isEnabled()
+        qtbot.mouseClick(tab.resign_box.compose_btn, Qt.MouseButton.LeftButton)
     cookie = used.args[0]
-    assert cookie == tab.resigned_cookie() == tab.resigned_edit.text()
+    assert cookie == tab.resigned_cookie() == tab.resign_box.resigned_edit.text()
 
     client = app.test_client()
     client.set_cookie("session", cookie)
@@ -165,8 +168,10 @@ def test_resign_is_accepted_by_real_flask(qtbot, tab: CookieWorkbenchTab) -> Non
     assert c2.get("/whoami").get_json()["user"] == "str:'mallory'"
 
     # unchanged payload, original timestamp, same key: byte-identical to Flask's own cookie
-    tab.payload_edit.setPlainText(tab.payload_edit.toPlainText().replace('"mallory"', '"alice"'))
-    tab.keep_ts_box.setCurrentIndex(1)
+    tab.resign_box.payload_edit.setPlainText(
+        tab.resign_box.payload_edit.toPlainText().replace('"mallory"', '"alice"')
+    )
+    tab.resign_box.keep_ts_box.setCurrentIndex(1)
     again = tab.resign()
     assert again == tab.decoded.value
 
@@ -184,18 +189,18 @@ def test_malformed_input_and_payload_are_one_line(qtbot, tab: CookieWorkbenchTab
     assert tab.error_label.text() == "" and tab.verdict()[0] == "none"
 
     tab.set_cookie_text(sign({"a": 1}, SECRET))
-    tab.payload_edit.setPlainText('{"a": ')
+    tab.resign_box.payload_edit.setPlainText('{"a": ')
     assert tab.resign() is None
-    assert tab.resign_status.text().startswith("payload is not valid JSON at line 1")
-    tab.payload_edit.setPlainText('{"x": {" u": "not-a-uuid"}}')
+    assert tab.resign_box.resign_status.text().startswith("payload is not valid JSON at line 1")
+    tab.resign_box.payload_edit.setPlainText('{"x": {" u": "not-a-uuid"}}')
     assert tab.resign() is None
-    assert "tag" in tab.resign_status.text()
-    assert not tab.copy_btn.isEnabled()
+    assert "tag" in tab.resign_box.resign_status.text()
+    assert not tab.resign_box.copy_btn.isEnabled()
     with qtbot.waitSignal(tab.useInComposer, timeout=1000) as used:
-        tab.compose_btn.click()  # nothing re-signed: the pasted cookie itself
+        tab.resign_box.compose_btn.click()  # nothing re-signed: the pasted cookie itself
     assert used.args == [tab.decoded.value]
     tab.set_cookie_text("garbage")
-    assert not tab.compose_btn.isEnabled()
+    assert not tab.resign_box.compose_btn.isEnabled()
 
 
 def test_typing_decodes_after_a_pause(qtbot, tab: CookieWorkbenchTab) -> None:  # type: ignore[no-untyped-def]
@@ -218,37 +223,37 @@ def test_key_audit_finds_the_key_with_progress(
     tab.set_secret_keys([])
     tab.set_cookie_text("Set-Cookie: " + _flask_cookie(_flask_app()))
     wl = _wordlist(tmp_path / "words.txt", SECRET, 60_000)
-    tab.wordlist_edit.setText(str(wl))
+    tab.audit_box.wordlist_edit.setText(str(wl))
     progress: list[tuple[int, int, float]] = []
     tab.audit.progressed.connect(lambda *a: progress.append(a))
     with qtbot.waitSignal(tab.audit.finished, timeout=20_000) as done:
         assert tab.start_audit()
-        assert tab.cancel_btn.isEnabled() and not tab.start_btn.isEnabled()
+        assert tab.audit_box.cancel_btn.isEnabled() and not tab.audit_box.start_btn.isEnabled()
     outcome, key, message = done.args
     assert (outcome, key) == ("found", SECRET)
     assert "60,001 keys" in message
     assert progress and progress[-1][1] == 60_003  # total lines counted for the bar
-    assert "KEY FOUND" in tab.audit_result.text()
+    assert "KEY FOUND" in tab.audit_box.audit_result.text()
     assert tab.secret_keys() == [SECRET]  # added, so the verdict now checks with it
     assert tab.verdict()[0] == "valid"
-    assert tab.progress.value() == tab.progress.maximum()
-    assert tab.start_btn.isEnabled() and not tab.cancel_btn.isEnabled()
+    assert tab.audit_box.progress.value() == tab.audit_box.progress.maximum()
+    assert tab.audit_box.start_btn.isEnabled() and not tab.audit_box.cancel_btn.isEnabled()
 
 
 def test_key_audit_exhausted_and_errors(qtbot, tab: CookieWorkbenchTab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     tab.set_cookie_text(sign({"a": 1}, "unguessable"))
     wl = _wordlist(tmp_path / "w.txt", "nope", 100)
-    tab.wordlist_edit.setText(str(wl))
+    tab.audit_box.wordlist_edit.setText(str(wl))
     with qtbot.waitSignal(tab.audit.finished, timeout=10_000) as done:
-        tab.start_btn.click()
+        tab.audit_box.start_btn.click()
     assert done.args[0] == "exhausted"
-    assert "Not found" in tab.audit_result.text()
-    tab.wordlist_edit.setText(str(tmp_path / "missing.txt"))
+    assert "Not found" in tab.audit_box.audit_result.text()
+    tab.audit_box.wordlist_edit.setText(str(tmp_path / "missing.txt"))
     assert not tab.start_audit()
-    assert "cannot open wordlist" in tab.audit_result.text()
-    tab.wordlist_edit.setText(str(tmp_path))
+    assert "cannot open wordlist" in tab.audit_box.audit_result.text()
+    tab.audit_box.wordlist_edit.setText(str(tmp_path))
     assert not tab.start_audit()
-    assert "directory" in tab.audit_result.text()
+    assert "directory" in tab.audit_box.audit_result.text()
 
 
 def test_key_audit_cancel(qtbot, tab: CookieWorkbenchTab, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -269,20 +274,20 @@ def test_key_audit_cancel(qtbot, tab: CookieWorkbenchTab, tmp_path: Path) -> Non
     t = threading.Thread(target=writer, daemon=True)
     t.start()
     tab.set_cookie_text(sign({"a": 1}, "unguessable"))
-    tab.wordlist_edit.setText(str(fifo))
+    tab.audit_box.wordlist_edit.setText(str(fifo))
     progress: list[tuple[int, int, float]] = []
     tab.audit.progressed.connect(lambda *a: progress.append(a))
     try:
         assert tab.start_audit()
         qtbot.waitUntil(lambda: bool(progress) and progress[-1][0] > 0, timeout=20_000)
         assert progress[-1][1] == -1  # a pipe has no line count: busy indicator
-        assert tab.progress.maximum() == 0
-        assert "keys/s" in tab.rate_label.text()
+        assert tab.audit_box.progress.maximum() == 0
+        assert "keys/s" in tab.audit_box.rate_label.text()
         with qtbot.waitSignal(tab.audit.finished, timeout=20_000) as done:
-            qtbot.mouseClick(tab.cancel_btn, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(tab.audit_box.cancel_btn, Qt.MouseButton.LeftButton)
         assert done.args[0] == "cancelled"
-        assert "Cancelled" in tab.audit_result.text()
-        assert tab.progress.maximum() > 0
+        assert "Cancelled" in tab.audit_box.audit_result.text()
+        assert tab.audit_box.progress.maximum() > 0
     finally:
         stop.set()
         tab.audit.cancel()

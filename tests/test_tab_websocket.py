@@ -63,13 +63,13 @@ def tab(qtbot) -> Iterator[WebSocketTab]:  # type: ignore[no-untyped-def]
 
 def _connect(qtbot, tab: WebSocketTab, live: Live, route: str = "/ws/echo") -> None:  # type: ignore[no-untyped-def]
     tab.set_target(live.server.url, ROUTES)
-    tab.route_box.setCurrentText(route)
-    assert tab.url_edit.text() == f"ws://127.0.0.1:{live.server.port}{route}"
+    tab.client_bar.route_box.setCurrentText(route)
+    assert tab.client_bar.url_edit.text() == f"ws://127.0.0.1:{live.server.port}{route}"
     # /ws/echo greets first: wait for it too, so later waits see only their own echo
     signals = [tab.client.opened, tab.client.received]
     with qtbot.waitSignals(signals if route == "/ws/echo" else signals[:1], timeout=5000):
-        qtbot.mouseClick(tab.connect_btn, Qt.MouseButton.LeftButton)
-    assert tab.send_btn.isEnabled()
+        qtbot.mouseClick(tab.client_bar.connect_btn, Qt.MouseButton.LeftButton)
+    assert tab.client_bar.send_btn.isEnabled()
 
 
 def _wait_frames(qtbot, tab: WebSocketTab, live: Live, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -87,10 +87,10 @@ def _cell(model: FramesModel, row: int, col: str) -> str:
 def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
     _connect(qtbot, tab, live)
     _wait_frames(qtbot, tab, live, 1)  # the greeting
-    tab.kind_box.setCurrentIndex(0)
-    tab.payload_edit.setText("Hello")
+    tab.client_bar.kind_box.setCurrentIndex(0)
+    tab.client_bar.payload_edit.setText("Hello")
     with qtbot.waitSignal(tab.client.received, timeout=5000) as echoed:
-        qtbot.mouseClick(tab.send_btn, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.client_bar.send_btn, Qt.MouseButton.LeftButton)
     _wait_frames(qtbot, tab, live, 3)
     model = tab.frames_model
     frames = list(model.frames())
@@ -128,11 +128,11 @@ def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -
 
     # the masked frame, bit by bit: 1000 0001 | 1 0000101 | 32-bit key
     tab.select_frame(1)
-    bits = tab.bits.bits()
+    bits = tab.frame_panel.bits.bits()
     assert bits[:16] == "1000" + "0001" + "1" + "0000101"
     key = bytes.fromhex(sent.masking_key)
     assert bits[16:48] == "".join(f"{b:08b}" for b in key)
-    assert [f.name for f in tab.bits.fields()] == [
+    assert [f.name for f in tab.frame_panel.bits.fields()] == [
         "FIN",
         "RSV1",
         "RSV2",
@@ -142,19 +142,19 @@ def test_echo_text_frames_bits_and_table(qtbot, tab: WebSocketTab, live: Live) -
         "payload len",
         "masking key",
     ]
-    assert tab.bits.header() == bytes.fromhex(sent.header_hex)
+    assert tab.frame_panel.bits.header() == bytes.fromhex(sent.header_hex)
     wire = bytes.fromhex(sent.payload_wire_preview)
     assert bytes(b ^ key[i % 4] for i, b in enumerate(wire)) == b"Hello"  # §5.3
-    assert "Hello" in tab.plain_view.toPlainText()
-    assert tab.wire_view.toPlainText().startswith("0000  " + wire.hex(" "))
-    assert sent.masking_key and key.hex(" ") in tab.mask_label.text()
-    assert "client → server" in tab.frame_title.text()
+    assert "Hello" in tab.frame_panel.plain_view.toPlainText()
+    assert tab.frame_panel.wire_view.toPlainText().startswith("0000  " + wire.hex(" "))
+    assert sent.masking_key and key.hex(" ") in tab.frame_panel.mask_label.text()
+    assert "client → server" in tab.frame_panel.frame_title.text()
 
     # the unmasked echo: MASK bit 0, no key
     tab.select_frame(2)
-    assert tab.bits.bits() == "1000" + "0001" + "0" + "0000101"
-    assert "masking key" not in [f.name for f in tab.bits.fields()]
-    assert "never masked" in tab.mask_label.text()
+    assert tab.frame_panel.bits.bits() == "1000" + "0001" + "0" + "0000101"
+    assert "masking key" not in [f.name for f in tab.frame_panel.bits.fields()]
+    assert "never masked" in tab.frame_panel.mask_label.text()
 
 
 def test_binary_16bit_length_ping_close_and_request_link(
@@ -162,10 +162,10 @@ def test_binary_16bit_length_ping_close_and_request_link(
 ) -> None:  # type: ignore[no-untyped-def]
     _connect(qtbot, tab, live)
     _wait_frames(qtbot, tab, live, 1)
-    tab.kind_box.setCurrentIndex(1)
-    tab.payload_edit.setText("ab " * 300)
+    tab.client_bar.kind_box.setCurrentIndex(1)
+    tab.client_bar.payload_edit.setText("ab " * 300)
     with qtbot.waitSignal(tab.client.received, timeout=5000) as echoed:
-        tab.send_btn.click()
+        tab.client_bar.send_btn.click()
     assert echoed.args == [b"\xab" * 300]
     _wait_frames(qtbot, tab, live, 3)
     frames = list(tab.frames_model.frames())
@@ -174,44 +174,47 @@ def test_binary_16bit_length_ping_close_and_request_link(
     assert _cell(tab.frames_model, 1, "Len bits") == "7+16"
     assert big_out.header_hex == "827e012c"  # FIN|binary, len 126 then 0x012c = 300
     tab.select_frame(2)
-    fields = {f.name: f for f in tab.bits.fields()}
+    fields = {f.name: f for f in tab.frame_panel.bits.fields()}
     assert fields["payload len"].value == 126
     assert fields["extended payload length (16)"].value == 300
-    assert tab.bits.bits()[16:32] == f"{300:016b}"
+    assert tab.frame_panel.bits.bits()[16:32] == f"{300:016b}"
 
-    tab.kind_box.setCurrentIndex(1)
-    tab.payload_edit.setText("01 02")
+    tab.client_bar.kind_box.setCurrentIndex(1)
+    tab.client_bar.payload_edit.setText("01 02")
     with qtbot.waitSignal(tab.client.pong, timeout=5000):
-        tab.ping_btn.click()
+        tab.client_bar.ping_btn.click()
     _wait_frames(qtbot, tab, live, 5)
     ops = [(f.direction, f.opcode_name) for f in tab.frames_model.frames()[3:5]]
     assert ops == [("in", "ping"), ("out", "pong")]
 
-    tab.close_code.setValue(4001)
-    tab.close_reason.setText("bye")
+    tab.client_bar.close_code.setValue(4001)
+    tab.client_bar.close_reason.setText("bye")
     with qtbot.waitSignal(tab.client.closed, timeout=5000) as closed:
-        tab.close_btn.click()
+        tab.client_bar.close_btn.click()
     assert closed.args == [4001, "bye"]
     _wait_frames(qtbot, tab, live, 7)
     close_in = tab.frames_model.frames()[5]
     assert (close_in.opcode_name, close_in.direction, close_in.length) == ("close", "in", 5)
     tab.select_frame(5)
-    assert "close 4001 'bye'" in tab.frame_title.text()
+    assert "close 4001 'bye'" in tab.frame_panel.frame_title.text()
     assert _cell(tab.frames_model, 5, "Payload") == "close 4001 'bye'"
 
     def closed_event() -> bool:
         live.pump(tab)
-        return "4001 'bye' by client" in tab.hs_fields["closed"].text()
+        return "4001 'bye' by client" in tab.handshake_panel.hs_fields["closed"].text()
 
     qtbot.waitUntil(closed_event, timeout=5000)
-    assert tab.connect_btn.isEnabled() and not tab.send_btn.isEnabled()
+    assert tab.client_bar.connect_btn.isEnabled() and not tab.client_bar.send_btn.isEnabled()
 
     # the handshake panel recomputes the accept and links to the request context
     hs = next(iter(tab._handshakes.values()))
     assert hs.request_id is not None
-    assert tab.hs_fields["accept"].text() == hs.accept
-    assert tab.hs_fields["check"].text().startswith("✓")
-    assert tab.hs_fields["accept_input"].text() == hs.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    assert tab.handshake_panel.hs_fields["accept"].text() == hs.accept
+    assert tab.handshake_panel.hs_fields["check"].text().startswith("✓")
+    assert (
+        tab.handshake_panel.hs_fields["accept_input"].text()
+        == hs.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+    )
     assert tab.show_request_btn.isEnabled()
     with qtbot.waitSignal(tab.requestContextSelected, timeout=1000) as sel:
         tab.show_request_btn.click()
@@ -223,13 +226,13 @@ def test_binary_16bit_length_ping_close_and_request_link(
 
 def test_filters_and_models(qtbot, qtmodeltester, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
     _connect(qtbot, tab, live)
-    tab.kind_box.setCurrentIndex(0)
+    tab.client_bar.kind_box.setCurrentIndex(0)
     for text in ("one", "two"):
-        tab.payload_edit.setText(text)
+        tab.client_bar.payload_edit.setText(text)
         with qtbot.waitSignal(tab.client.received, timeout=5000):
-            tab.send_btn.click()
+            tab.client_bar.send_btn.click()
     with qtbot.waitSignal(tab.client.closed, timeout=5000):
-        tab.disconnect_btn.click()
+        tab.client_bar.disconnect_btn.click()
     _wait_frames(qtbot, tab, live, 7)  # greeting, 2 x (in, out), close in, close out
     total = tab.frames_model.rowCount()
     tab.dir_box.setCurrentIndex(tab.dir_box.findData("in"))
@@ -251,12 +254,12 @@ def test_filters_and_models(qtbot, qtmodeltester, tab: WebSocketTab, live: Live)
 
 
 def test_permessage_deflate_sets_rsv1(qtbot, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
-    tab.deflate_box.setChecked(True)
+    tab.client_bar.deflate_box.setChecked(True)
     _connect(qtbot, tab, live)
-    assert "permessage-deflate" in tab.status_label.text()
-    tab.payload_edit.setText("abc" * 200)
+    assert "permessage-deflate" in tab.client_bar.status_label.text()
+    tab.client_bar.payload_edit.setText("abc" * 200)
     with qtbot.waitSignal(tab.client.received, timeout=5000) as echoed:
-        tab.send_btn.click()
+        tab.client_bar.send_btn.click()
     assert echoed.args == ["abc" * 200]
     _wait_frames(qtbot, tab, live, 3)
     sent = tab.frames_model.frames()[1]
@@ -265,8 +268,8 @@ def test_permessage_deflate_sets_rsv1(qtbot, tab: WebSocketTab, live: Live) -> N
     assert _cell(tab.frames_model, 1, "RSV1") == "1"
     assert _cell(tab.frames_model, 1, "Payload").startswith("[deflate → 600 B]")
     tab.select_frame(1)
-    assert tab.bits.bits()[1] == "1"  # RSV1
-    assert "inflates to 600 B" in tab.frame_title.text()
+    assert tab.frame_panel.bits.bits()[1] == "1"  # RSV1
+    assert "inflates to 600 B" in tab.frame_panel.frame_title.text()
 
 
 def test_tab_deleted_while_connected(qtbot, live: Live) -> None:  # type: ignore[no-untyped-def]
@@ -298,29 +301,29 @@ def test_connect_failures_are_one_line(qtbot, tab: WebSocketTab) -> None:  # typ
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    tab.url_edit.setText(f"ws://127.0.0.1:{port}/ws/echo")
+    tab.client_bar.url_edit.setText(f"ws://127.0.0.1:{port}/ws/echo")
     with qtbot.waitSignal(tab.client.closed, timeout=5000):
-        tab.connect_btn.click()
-    assert tab.error_label.text().startswith("cannot connect")
-    assert "\n" not in tab.error_label.text()
-    tab.url_edit.setText("http://example/ws")
-    tab.connect_btn.click()
-    assert "ws://" in tab.error_label.text()
+        tab.client_bar.connect_btn.click()
+    assert tab.client_bar.error_label.text().startswith("cannot connect")
+    assert "\n" not in tab.client_bar.error_label.text()
+    tab.client_bar.url_edit.setText("http://example/ws")
+    tab.client_bar.connect_btn.click()
+    assert "ws://" in tab.client_bar.error_label.text()
 
 
 def test_bad_input_in_send_bar(qtbot, tab: WebSocketTab, live: Live) -> None:  # type: ignore[no-untyped-def]
     _connect(qtbot, tab, live)
-    tab.kind_box.setCurrentIndex(1)
-    tab.payload_edit.setText("zz top")
-    tab.send_btn.click()
-    assert "hex" in tab.error_label.text()
-    tab.payload_edit.setText("00" * 126)
-    tab.ping_btn.click()
-    assert "125" in tab.error_label.text()
-    tab.close_code.setValue(1005)  # §7.4.1: never sent on the wire
-    tab.close_btn.click()
-    assert "1005" in tab.error_label.text()
-    assert tab.send_btn.isEnabled()  # still connected: nothing was sent
+    tab.client_bar.kind_box.setCurrentIndex(1)
+    tab.client_bar.payload_edit.setText("zz top")
+    tab.client_bar.send_btn.click()
+    assert "hex" in tab.client_bar.error_label.text()
+    tab.client_bar.payload_edit.setText("00" * 126)
+    tab.client_bar.ping_btn.click()
+    assert "125" in tab.client_bar.error_label.text()
+    tab.client_bar.close_code.setValue(1005)  # §7.4.1: never sent on the wire
+    tab.client_bar.close_btn.click()
+    assert "1005" in tab.client_bar.error_label.text()
+    assert tab.client_bar.send_btn.isEnabled()  # still connected: nothing was sent
 
 
 def _event(kind: str, seq: int, request_id: int, **fields: object) -> Event:
@@ -391,10 +394,10 @@ def test_offline_rfc_examples(qtbot, tab: WebSocketTab) -> None:  # type: ignore
     )
     tab.ingest([hs, hello, big])
     tab.select_frame(0)
-    assert tab.bits.bits() == "".join(f"{b:08b}" for b in bytes.fromhex("818537fa213d"))
-    assert tab.hs_fields["check"].text().startswith("✓")
+    assert tab.frame_panel.bits.bits() == "".join(f"{b:08b}" for b in bytes.fromhex("818537fa213d"))
+    assert tab.handshake_panel.hs_fields["check"].text().startswith("✓")
     tab.select_frame(1)
-    fields = {f.name: f for f in tab.bits.fields()}
+    fields = {f.name: f for f in tab.frame_panel.bits.fields()}
     assert fields["payload len"].value == 127
     assert fields["extended payload length (64)"].value == 65536
     assert fields["extended payload length (64)"].width == 64
@@ -413,7 +416,11 @@ def test_offline_rfc_examples(qtbot, tab: WebSocketTab) -> None:  # type: ignore
     tab.conn_box.setCurrentIndex(tab.conn_box.findData(10))
     assert len(tab.frames_shown()) == 0  # the frame helper always says connection 9
     tab._show_handshake(10)
-    assert tab.hs_fields["check"].text().startswith("✗ expected s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    assert (
+        tab.handshake_panel.hs_fields["check"]
+        .text()
+        .startswith("✗ expected s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    )
 
 
 def test_bit_widget_alone(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -440,3 +447,25 @@ def test_proxy_without_source_is_harmless() -> None:
     proxy.set_direction("in")
     proxy.set_opcodes([1])
     assert proxy.rowCount() == 0
+
+
+def test_long_payload_shows_its_start_and_the_whole_text_in_the_tooltip(
+    qtbot, tab: WebSocketTab
+) -> None:  # type: ignore[no-untyped-def]
+    tab.show()
+    qtbot.waitExposed(tab)
+    edit = tab.client_bar.payload_edit
+    message = "START of a long message " + "lorem ipsum " * 40 + "and its END"
+    edit.setText(message)
+    edit.grab()  # a line edit scrolls to its cursor when it paints
+    assert edit.cursorPosition() == 0
+    # the start is what shows: the cursor sits at the left edge, not past the right one
+    assert edit.cursorRect().left() < edit.width() // 4
+    assert edit.text() == message  # nothing is cut from what is sent
+    assert "START" in edit.toolTip() and "and its END" in edit.toolTip()
+    edit.setText("<b>not bold</b>")
+    assert "&lt;b&gt;not bold" in edit.toolTip()  # a message that looks like markup stays text
+    edit.setText("x" * 10_000)
+    assert "10000 characters" in edit.toolTip() and len(edit.toolTip()) < 3000
+    edit.setText("")
+    assert edit.toolTip() == ""

@@ -39,10 +39,10 @@ def test_pasted_cookie_decodes_verifies_and_resigned_one_goes_to_the_jar(
     assert tab.decoded.payload == {"user_info": "ada"}
     assert tab.verdict()[0] == "valid"
 
-    tab.payload_edit.setPlainText('{"user_info": "grace"}')
-    qtbot.mouseClick(tab.resign_btn, Qt.MouseButton.LeftButton)
+    tab.resign_box.payload_edit.setPlainText('{"user_info": "grace"}')
+    qtbot.mouseClick(tab.resign_box.resign_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(tab.resigned_cookie()), timeout=3_000)
-    qtbot.mouseClick(tab.compose_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.resign_box.compose_btn, Qt.MouseButton.LeftButton)
     assert window.jar.get("session") == tab.resigned_cookie()
     # the engine accepts the re-signed cookie: the session now names grace
     ex = _send(qtbot, window, "GET", "/whoami")
@@ -55,12 +55,12 @@ def test_websocket_exchange_shows_frames_with_correct_bits(
 ) -> None:
     tab = window.ws_tab
     window.tabs.setCurrentIndex(4)
-    tab.route_box.setCurrentText("/ws/echo")
-    assert tab.url_edit.text().endswith("/ws/echo")
-    qtbot.mouseClick(tab.connect_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.send_btn.isEnabled(), timeout=5_000)
-    tab.payload_edit.setText("Hello")
-    qtbot.mouseClick(tab.send_btn, Qt.MouseButton.LeftButton)
+    tab.client_bar.route_box.setCurrentText("/ws/echo")
+    assert tab.client_bar.url_edit.text().endswith("/ws/echo")
+    qtbot.mouseClick(tab.client_bar.connect_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.client_bar.send_btn.isEnabled(), timeout=5_000)
+    tab.client_bar.payload_edit.setText("Hello")
+    qtbot.mouseClick(tab.client_bar.send_btn, Qt.MouseButton.LeftButton)
 
     def frames(direction: str) -> list[Any]:
         return [
@@ -81,7 +81,7 @@ def test_websocket_exchange_shows_frames_with_correct_bits(
 
     # the connection's request context is one click away in the timeline
     rid = next(e.request_id for e in window.timeline_model.events() if e.kind == "ws_handshake")
-    qtbot.mouseClick(tab.close_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.client_bar.close_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: any(e.kind == "ws_closed" for e in window.timeline_model.events()), timeout=5_000
     )

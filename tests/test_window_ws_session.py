@@ -22,9 +22,9 @@ def test_websocket_handshake_carries_the_login_session(
     qtbot.waitUntil(lambda: bool(window.jar.get("session")), timeout=5_000)
 
     tab = window.ws_tab
-    tab.route_box.setCurrentText("/ws/echo")
-    tab.connect_btn.click()
-    qtbot.waitUntil(lambda: tab.send_btn.isEnabled(), timeout=10_000)
+    tab.client_bar.route_box.setCurrentText("/ws/echo")
+    tab.client_bar.connect_btn.click()
+    qtbot.waitUntil(lambda: tab.client_bar.send_btn.isEnabled(), timeout=10_000)
 
     def greeting() -> str | None:
         for event in tab.frames_shown():
@@ -34,7 +34,7 @@ def test_websocket_handshake_carries_the_login_session(
 
     qtbot.waitUntil(lambda: greeting() is not None, timeout=10_000)
     assert greeting() == "hello grace"
-    tab.close_btn.click()
+    tab.client_bar.close_btn.click()
     qtbot.waitUntil(
         lambda: any(e.kind == "ws_closed" for e in window.timeline_model.events()),
         timeout=10_000,

@@ -20,6 +20,7 @@ __all__ = [
     "event_flag",
     "event_json_text",
     "hook_label",
+    "hook_tooltip",
     "short_json",
     "thread_label",
 ]
@@ -95,6 +96,16 @@ def hook_label(ev: Event) -> str:
     name = name.rpartition("<locals>.")[2]
     bp = ev.as_dict().get("blueprint")
     return f"{name}  [{bp}]" if bp else name
+
+
+def hook_tooltip(ev: Event) -> str | None:
+    """Everything ``hook_label`` shortens or a narrow cell elides: ``blueprint: qualified name``
+    (``admin.reports: create_app.<locals>.before_reports``); None where the label is empty."""
+    if not hook_label(ev):
+        return None
+    d = ev.as_dict()
+    bp = d.get("blueprint")
+    return f"{bp}: {d['name']}" if bp else str(d["name"])
 
 
 def event_detail(ev: Event) -> str:

@@ -31,6 +31,7 @@ from .describe import (
     event_detail,
     event_flag,
     hook_label,
+    hook_tooltip,
 )
 
 __all__ = ["DEFAULT_CAP", "TimelineModel", "TimelineRow"]
@@ -342,7 +343,7 @@ class TimelineModel(TitledTableModel):
         if col == self.COL_THREAD:
             return f"thread ident {ev.thread}"
         if col == self.COL_HOOK:
-            return ev.name
+            return hook_tooltip(ev)
         if col == self.COL_DETAIL:
             return event_detail(ev)
         return None

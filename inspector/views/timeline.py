@@ -25,6 +25,7 @@ from inspector.models.describe import event_json_text
 from inspector.models.requests import RequestsModel
 from inspector.models.timeline import TimelineModel
 
+from .hook_elide import HookLabelDelegate
 from .response import mono_font
 
 __all__ = ["TimelineView", "configure_table"]
@@ -84,6 +85,8 @@ class TimelineView(QWidget):
         configure_table(self.events_view)
         for col, width in enumerate((46, 36, 50, 62, 58, 170, 150, 56)):
             self.events_view.setColumnWidth(col, width)
+        self._hook_delegate = HookLabelDelegate(self)  # name kept whole, blueprint elided
+        self.events_view.setItemDelegateForColumn(TimelineModel.COL_HOOK, self._hook_delegate)
 
         self.details = QPlainTextEdit()  # the selected event's JSON
         self.details.setReadOnly(True)
