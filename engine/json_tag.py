@@ -21,10 +21,15 @@ import json
 import uuid
 from base64 import b64decode, b64encode
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from werkzeug.http import http_date, parse_date
+
+from .jsonprovider import JSONProvider
+
+if TYPE_CHECKING:
+    from .local import LocalStack
 
 __all__ = [
     "JSONTag",
@@ -206,10 +211,17 @@ class TagDateTime(JSONTag):
         return parse_date(value)
 
 
+# Values no default tag claims, by exact type (``Markup`` is a str subclass, ``IntEnum`` an int
+# one: subclasses go through the tags). Tagging returns them as they are.
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_COMPACT = (",", ":")
+_app_ctx_stack: LocalStack[Any] | None = None  # engine.globals', imported on first use
+
+
 class TaggedJSONSerializer:
     """Compact, sorted, ASCII JSON with tagged types; the session cookie's serializer."""
 
-    __slots__ = ("order", "tags")
+    __slots__ = ("_default_order", "_encoder", "order", "tags")
 
     default_tags: list[type[JSONTag]] = [
         TagDict,
@@ -228,6 +240,15 @@ class TaggedJSONSerializer:
         self.order: list[JSONTag] = []  # tags tried in turn when tagging
         for cls in self.default_tags:
             self.register(cls)
+        # The tag order as built, if it is Flask's: while ``order`` still equals it, the
+        # session's plain values can skip the tag checks (none of Flask's tags claims them).
+        # ``register`` or any edit of ``order`` makes them differ, and every value is checked.
+        self._default_order: list[JSONTag] | None = (
+            list(self.order) if [type(t) for t in self.order] == _FLASK_TAGS else None
+        )
+        # (default, ensure_ascii, sort_keys, encoder) of the last dumps: json.dumps builds
+        # a JSONEncoder per call, for settings that hardly ever change.
+        self._encoder: tuple[Any, Any, Any, json.JSONEncoder] | None = None
 
     def register(
         self, tag_class: type[JSONTag], force: bool = False, index: int | None = None
@@ -269,6 +290,51 @@ class TaggedJSONSerializer:
             value = [self._untag_scan(item) for item in value]
         return value
 
+    def _tag_top(self, value: Any) -> Any:
+        """``self.tag(value)``, with a session dict's plain values passed through unchecked.
+
+        Same result as ``tag`` whenever the fast way is taken: Flask's tags in Flask's order,
+        ``tag`` not overridden, an exact dict that is not a one-key tag-named dict. Nested
+        containers still go through ``tag``, so deep nesting recurses as it always did.
+        """
+        try:
+            default_order = self._default_order
+        except AttributeError:  # a subclass that builds its tags without our __init__
+            default_order = None
+        if (
+            type(value) is not dict
+            or self.order != default_order
+            or getattr(self.tag, "__func__", None) is not _BASE_TAG  # overridden
+            or (len(value) == 1 and next(iter(value)) in self.tags)  # TagDict's case
+        ):
+            return self.tag(value)
+        plain = _PLAIN
+        tag = self.tag
+        out = {}
+        for k, v in value.items():  # PassDict.to_json
+            out[k] = v if type(v) in plain else tag(v)
+        return out
+
+    def _encoder_for(self, default: Any, ensure_ascii: Any, sort_keys: Any) -> json.JSONEncoder:
+        try:
+            cached = self._encoder
+        except AttributeError:  # a subclass that builds its tags without our __init__
+            cached = None
+        if (
+            cached is not None
+            and cached[0] is default
+            and cached[1] is ensure_ascii
+            and cached[2] is sort_keys
+        ):
+            return cached[3]
+        # Exactly the encoder json.dumps(obj, separators=..., default=..., ensure_ascii=...,
+        # sort_keys=...) builds; it keeps no state between encode() calls.
+        encoder = json.JSONEncoder(
+            separators=_COMPACT, default=default, ensure_ascii=ensure_ascii, sort_keys=sort_keys
+        )
+        self._encoder = (default, ensure_ascii, sort_keys, encoder)
+        return encoder
+
     def dumps(self, value: Any) -> str:
         """Tag ``value`` and write it as compact JSON, exactly as Flask does in an app.
 
@@ -276,25 +342,48 @@ class TaggedJSONSerializer:
         ``app.json.sort_keys`` gets the same cookie as under Flask); outside one, the default
         provider's settings are used, which is what a default Flask app would write.
         """
-        from .globals import _app_ctx_stack
+        global _app_ctx_stack
+        if _app_ctx_stack is None:
+            # Imported late: engine.globals pulls in the event machinery, which tools that
+            # only decode cookies (engine.cookies) do not need.
+            from .globals import _app_ctx_stack
 
+        tagged = self._tag_top(value)
         top = _app_ctx_stack.top
         if top is not None:
             provider = getattr(top.app, "json", None)
             if provider is not None:
-                return provider.dumps(self.tag(value), separators=(",", ":"))  # type: ignore[no-any-return]
-        return json.dumps(
-            self.tag(value),
-            separators=(",", ":"),
-            default=json_default,
-            ensure_ascii=True,
-            sort_keys=True,
-        )
+                if (
+                    type(provider) is JSONProvider
+                    and JSONProvider.dumps is _PROVIDER_DUMPS
+                    and "dumps" not in provider.__dict__
+                ):
+                    # JSONProvider.dumps is json.dumps with these three settings filled in.
+                    encoder = self._encoder_for(
+                        provider.default, provider.ensure_ascii, provider.sort_keys
+                    )
+                    return encoder.encode(tagged)
+                return provider.dumps(tagged, separators=_COMPACT)  # type: ignore[no-any-return]
+        return self._encoder_for(json_default, True, True).encode(tagged)
 
     def loads(self, value: str | bytes) -> Any:
         """Read JSON text (or UTF-8 bytes) and turn every tagged value back into its type."""
-        return self._untag_scan(json.loads(value))
+        data = json.loads(value)
+        if type(data) is dict and getattr(self._untag_scan, "__func__", None) is _BASE_UNTAG_SCAN:
+            # A session whose values are all scalars: _untag_scan would copy the dict and
+            # leave every value alone, so only the dict itself can be a tag.
+            for v in data.values():
+                if type(v) is dict or type(v) is list:
+                    break
+            else:
+                return self.untag(data)
+        return self._untag_scan(data)
 
+
+_FLASK_TAGS: list[type[JSONTag]] = list(TaggedJSONSerializer.default_tags)
+_BASE_TAG = TaggedJSONSerializer.tag
+_BASE_UNTAG_SCAN = TaggedJSONSerializer._untag_scan
+_PROVIDER_DUMPS = JSONProvider.dumps
 
 session_json_serializer = TaggedJSONSerializer()
 """The shared instance the session interface uses (as ``flask.sessions`` does)."""

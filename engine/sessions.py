@@ -3,6 +3,12 @@
 The cookie is ``URLSafeTimedSerializer`` output (itsdangerous) over the tagged JSON of the
 session: salt ``cookie-session``, HMAC key derivation, SHA-1. Keys are
 ``[*SECRET_KEY_FALLBACKS, SECRET_KEY]``: signed with the last, verified against all.
+
+Requests sign and verify through :class:`engine.signing.TimedCookieSigner`, which writes the
+same bytes as that serializer and reads with the same outcomes at a fraction of the cost;
+``get_signing_serializer`` still returns the itsdangerous serializer, and anything that changes
+how cookies are signed (salt, digest, key derivation, an overridden ``get_signing_serializer``)
+sends the requests back through it.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import want_bytes
+from itsdangerous.signer import _lazy_sha1 as _itsdangerous_lazy_sha1
 from werkzeug.datastructures import CallbackDict
 
 from .json_tag import TaggedJSONSerializer
+from .signing import CookieSerializer, TimedCookieSigner
 
 if TYPE_CHECKING:
     from .app import App
@@ -63,10 +71,11 @@ class SecureCookieSession(CallbackDict[str, Any], SessionMixin):
     open_verdict = "new"  # how open_session found it: new, valid, bad_signature, expired
 
     def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
-        def on_update(self: SecureCookieSession) -> None:
-            self.modified = True
+        super().__init__(initial, _mark_modified)  # one shared callback, not a closure each
 
-        super().__init__(initial, on_update)
+
+def _mark_modified(session: SecureCookieSession) -> None:
+    session.modified = True
 
 
 class NullSession(SecureCookieSession):
@@ -166,8 +175,9 @@ class SecureCookieSessionInterface(SessionInterface):
 
     def __init__(self) -> None:
         # Building a serializer per request is most of Flask's session cost; keys can change
-        # at run time, so the cache is keyed by them.
+        # at run time, so the caches are keyed by them.
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}  # by keys
+        self._signers: dict[tuple[Any, ...], CookieSerializer] = {}  # by keys, for the requests
 
     def get_signing_serializer(self, app: App) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -176,7 +186,7 @@ class SecureCookieSessionInterface(SessionInterface):
         if fallbacks := app.config["SECRET_KEY_FALLBACKS"]:
             keys.extend(fallbacks)
         keys.append(app.secret_key)  # itsdangerous signs with the last key
-        cache_key = (*keys, self.salt, self.key_derivation, self.serializer)
+        cache_key = (*keys, self.salt, self.key_derivation, self.digest_method, self.serializer)
         serializer = self._serializers.get(cache_key)
         if serializer is None:
             serializer = URLSafeTimedSerializer(
@@ -194,8 +204,56 @@ class SecureCookieSessionInterface(SessionInterface):
             self._serializers[cache_key] = serializer
         return serializer
 
+    def _request_signer(self, app: App) -> CookieSerializer | None:
+        """What open/save sign with: ``get_signing_serializer``'s serializer or its fast twin.
+
+        The twin (:class:`~engine.signing.TimedCookieSigner`) writes the same bytes and reads
+        with the same outcomes, and is used only where that is known to hold: Flask's settings
+        (salt, SHA-1, "hmac" derivation) and ``get_signing_serializer`` not overridden. The
+        tagged-JSON ``serializer`` stays whatever is set, its ``dumps``/``loads`` are called.
+        """
+        get_signing_serializer = self.get_signing_serializer
+        if getattr(get_signing_serializer, "__func__", None) is not _GET_SIGNING_SERIALIZER:
+            return get_signing_serializer(app)  # overridden (subclass or instance): theirs
+        secret = app.secret_key
+        if not secret:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        serializer = self.serializer
+        salt = self.salt
+        key_derivation = self.key_derivation
+        digest_method = self.digest_method
+        cache_key = (
+            (*fallbacks, secret) if fallbacks else (secret,),
+            salt,
+            key_derivation,
+            digest_method,
+            serializer,
+        )
+        signer = self._signers.get(cache_key)
+        if signer is None:
+            if (
+                salt in _DEFAULT_SALTS
+                and key_derivation == "hmac"
+                and any(digest_method is m for m in _SHA1_DIGESTS)
+            ):
+                try:
+                    signer = TimedCookieSigner(cache_key[0], serializer, salt)
+                except Exception:
+                    # A key itsdangerous cannot use either (not str/bytes): its path raises
+                    # the same error at the same point as before.
+                    signer = None
+            if signer is None:
+                signer = get_signing_serializer(app)
+                if signer is None:
+                    return None
+            if len(self._signers) > 32:
+                self._signers.clear()
+            self._signers[cache_key] = signer
+        return signer
+
     def open_session(self, app: App, request: Request) -> SecureCookieSession | None:
-        s = self.get_signing_serializer(app)
+        s = self._request_signer(app)
         if s is None:
             return None
         val = request.cookies.get(self.get_cookie_name(app))
@@ -226,7 +284,11 @@ class SecureCookieSessionInterface(SessionInterface):
         httponly = self.get_cookie_httponly(app)
 
         # "Vary: Cookie" whenever the session was reached at all: the response depends on it.
-        if session.accessed:
+        # Flask adds it again after setting or deleting the cookie; once it is there, that
+        # second add changes nothing (HeaderSet.update skips a present value), so it is made
+        # only when the first was not: each ``response.vary`` re-parses the header.
+        varied = bool(session.accessed)
+        if varied:
             response.vary.add("Cookie")
 
         # An emptied session deletes the cookie; an empty untouched one sets nothing.
@@ -241,14 +303,15 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                response.vary.add("Cookie")
+                if not varied:
+                    response.vary.add("Cookie")
             return
 
         if not self.should_set_cookie(app, session):
             return
 
         expires = self.get_expiration_time(app, session)
-        val = self.get_signing_serializer(app).dumps(dict(session))  # type: ignore[union-attr]
+        val = self._request_signer(app).dumps(dict(session))  # type: ignore[union-attr]
         response.set_cookie(
             name,
             val,
@@ -260,4 +323,11 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
-        response.vary.add("Cookie")
+        if not varied:
+            response.vary.add("Cookie")
+
+
+_GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer
+_DEFAULT_SALTS = ("cookie-session", b"cookie-session")
+# The digests that are SHA-1: Flask's and itsdangerous' lazy lookups, and hashlib's itself.
+_SHA1_DIGESTS = (_lazy_sha1, _itsdangerous_lazy_sha1, hashlib.sha1)
