@@ -105,7 +105,8 @@ class AppContext:
     def push(self) -> None:
         self._pushes += 1
         _app_ctx_stack.push(self)
-        appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
         bus = self.app.events
         if bus.active:
             bus.emit(AppCtxPushed, self.request_id, None, None, (self.app.name,))
@@ -121,7 +122,8 @@ class AppContext:
             rv = _app_ctx_stack.pop()
         if rv is not self:
             raise AssertionError(f"Popped wrong app context. ({rv!r} instead of {self!r})")
-        appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
         bus = self.app.events
         if bus.active:
             bus.emit(

@@ -5,7 +5,9 @@ preprocessors, ``before_request`` (app first, then outer to inner blueprint), th
 handlers (``errors.py``), ``after_this_request``, ``after_request`` (reverse, inner to outer, app
 last), save the session, ``request_finished``; on pop the teardown functions (reverse) and
 signals. ``shared/REFERENCE.md`` §2 is the map. Each step is published on ``app.events`` only when
-somebody listens, so an unobserved app pays one attribute read per step.
+somebody listens, so an unobserved app pays one attribute read per step. Signals are sent only
+when they have receivers, for the same reason (blinker's ``send`` walks a generator even for
+nobody).
 """
 
 from __future__ import annotations
@@ -194,7 +196,8 @@ class Lifecycle:
 
     def full_dispatch_request(self) -> Response:
         try:
-            request_started.send(self, _async_wrapper=self.ensure_sync)
+            if request_started.receivers:
+                request_started.send(self, _async_wrapper=self.ensure_sync)
             bus = self.events
             if bus.active:
                 bus.emit(RequestStarted, current_request_id(), None, None, ())
@@ -260,7 +263,8 @@ class Lifecycle:
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
-            request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
+            if request_finished.receivers:
+                request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
             bus = self.events
             if bus.active:
                 bus.emit(
@@ -400,7 +404,8 @@ class Lifecycle:
                     self.call_hook(
                         TeardownRequest, func, name, (exc,), _teardown_fields, ctx.request_id
                     )
-        request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if request_tearing_down.receivers:
+            request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
             bus.emit(RequestTearingDown, ctx.request_id, None, None, (error,))
 
@@ -413,6 +418,7 @@ class Lifecycle:
         error = describe_error(exc) if bus.active else None
         for func in reversed(self.teardown_appcontext_funcs):
             self.call_hook(TeardownAppcontext, func, None, (exc,), _teardown_fields, request_id)
-        appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+        if appcontext_tearing_down.receivers:
+            appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if bus.active:
             bus.emit(AppcontextTearingDown, request_id, None, None, (error,))
