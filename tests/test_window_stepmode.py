@@ -60,3 +60,21 @@ def test_breakpoint_pauses_and_step_advances_one_event(qtbot: Any, window: MainW
     qtbot.waitUntil(lambda: window.paused_model.rowCount() == 0, timeout=3_000)
     kinds = [e.kind for e in window.timeline_model.events() if e.request_id == rid]
     assert kinds.count("paused") == 2 and kinds.count("resumed") == 2
+
+
+def test_held_hook_cell_tells_the_whole_name(qtbot: Any, window: MainWindow) -> None:  # noqa: F811
+    step = window.stepmode
+    window.tabs.setCurrentWidget(step)
+    step.set_kinds(["view"])
+    window.composer.path.setText("/shop/cart/")
+    qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.paused_model.rowCount() == 1, timeout=5_000)
+    held = window.paused_model.step(0).event
+    model = window.paused_model
+    tip = model.data(model.index(0, 4), Qt.ItemDataRole.ToolTipRole)
+    # a nested blueprint's view: the column may cut it, the tooltip never does
+    assert held.blueprint == "shop.cart"
+    assert tip == f"shop.cart: {held.name}"
+    step.set_kinds([])
+    with qtbot.waitSignal(window.exchangeFinished, timeout=10_000):
+        qtbot.mouseClick(step.continue_all, Qt.MouseButton.LeftButton)

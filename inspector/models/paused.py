@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from .base import TitledTableModel
-from .describe import ThreadNames, event_detail, hook_label
+from .describe import ThreadNames, event_detail, hook_label, hook_tooltip
 
 __all__ = ["PausedModel"]
 
@@ -73,5 +73,10 @@ class PausedModel(TitledTableModel):
             if col == 6:
                 return event_detail(ev)
         if role == Qt.ItemDataRole.ToolTipRole:
+            col = index.column()
+            if col == 4:
+                return hook_tooltip(ev)  # the whole name, which a narrow column cuts
+            if col == 6:
+                return event_detail(ev) or None
             return f"thread ident {step.thread}"
         return None
