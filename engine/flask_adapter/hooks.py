@@ -8,12 +8,17 @@ a wrapper that calls the original and reports one event, so the order of events 
 order by construction.
 
 Wrappers are transparent: ``functools.update_wrapper`` copies the name, doc, ``__dict__``
-(``view_class``, ``methods``...) and sets ``__wrapped__``. Hooks are wrapped in plain functions
-(``ensure_sync`` inspects each one at every call, and that is fastest for a function); views in
-an object that compares and hashes equal to the view, so Flask's "overwriting an existing
-endpoint" check still sees the user's function. An async function's wrapper runs it through
-the app's own ``ensure_sync`` (as Flask would), on the request's thread, so its event lands
-there too.
+(``view_class``, ``methods``...) and sets ``__wrapped__``. Hooks are wrapped in plain functions;
+views in an object that compares and hashes equal to the view, so Flask's "overwriting an
+existing endpoint" check still sees the user's function. Flask calls every hook and view through
+``ensure_sync``, which the adapter shadows: for a wrapper it answers ``_ctxscope_run`` (the
+wrapper itself, or a view wrapper's plain function) without inspecting anything. An async
+function's wrapper runs it through the app's own ``ensure_sync`` (as Flask would), on the
+request's thread, so its event lands there too. Whether a function is async is asked once, when
+it is wrapped.
+
+While nobody listens a wrapper only calls the function; its fields are gathered, as immutable
+snapshots in declaration order, only for an event somebody receives.
 
 Later registrations are picked up by scanning again when a context is pushed, until the app
 has served its first request: from then on Flask refuses new hooks (``_check_setup_finished``).
@@ -37,8 +42,8 @@ from ..events import (
     UrlValuePreprocessor,
     View,
 )
-from ..summary import describe_error, qualname, summarize
-from .contexts import flush_pop
+from ..summary import describe_error, qualname
+from .locals import summary_of
 
 if TYPE_CHECKING:
     from .adapter import FlaskAdapter
@@ -57,7 +62,6 @@ class Reporter:
     """What one registered function reports: its event kind, name, blueprint and fields."""
 
     event_class: type[Event] = Event
-    flush_before = False  # report a pending request-context pop before the call
 
     def __init__(
         self, func: Callable[..., Any], adapter: FlaskAdapter, blueprint: str | None
@@ -65,40 +69,58 @@ class Reporter:
         self._ctxscope_adapter = adapter  # where to report
         self._ctxscope_name = qualname(func)  # the name events carry
         self._ctxscope_blueprint = blueprint  # dotted blueprint name, None for the app's own
+        # Asked once here, not at every call: a function does not turn into a coroutine.
         self._ctxscope_async = inspect.iscoroutinefunction(func)  # run through ensure_sync
         self._ctxscope_target = _sync_target(func, adapter) if self._ctxscope_async else func
 
     def report(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
     ) -> None:
+        """Publish the call that just ended (only while somebody listens)."""
         adapter = self._ctxscope_adapter
-        adapter.emit(
-            self.event_class,
-            self._ctxscope_name,
-            self._ctxscope_blueprint,
-            self.fields(args, kwargs, rv, error),
-            refresh=True,
-        )
+        try:
+            extras = self.fields(args, kwargs, rv, error)
+        except Exception:  # a value whose summary fails must not break the request
+            adapter.internal_error(self.event_class)
+            return
+        adapter.step(self.event_class, self._ctxscope_name, self._ctxscope_blueprint, extras)
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """The event's own fields, in declaration order, as immutable snapshots."""
         raise NotImplementedError
 
 
 def _hook_function(reporter: Reporter, func: Callable[..., Any]) -> Callable[..., Any]:
-    """A plain function around ``func``: Flask's ``ensure_sync`` checks it at every call, and
-    ``inspect.iscoroutinefunction`` answers fastest for a real function."""
-    target = reporter._ctxscope_target
-    bus = reporter._ctxscope_adapter.events
-    report = reporter.report
-    adapter = reporter._ctxscope_adapter
-    flush_before = reporter.flush_before
+    """A plain function around ``func``, transparent to whoever inspects it (the adapter's
+    ``ensure_sync`` hands Flask ``_ctxscope_run`` without inspecting it)."""
+    hook = _runner(reporter)
+    update_wrapper(hook, func)  # name, doc, __dict__, __wrapped__
+    hook._ctxscope_hook = reporter  # type: ignore[attr-defined]
+    hook._ctxscope_run = hook  # type: ignore[attr-defined]  # what ensure_sync hands Flask
+    return hook
 
-    def hook(*args: Any, **kwargs: Any) -> Any:
-        if flush_before:
-            # The implicit app context tears down after the request context left.
-            flush_pop(adapter)
+
+def _runner(reporter: Reporter) -> Callable[..., Any]:
+    # Calls the function and reports the call while somebody listens. A normal return is
+    # reported right here (``Reporter.report`` and ``adapter.step`` written out, with what they
+    # read bound once): this runs for every hook and view of every request.
+    target = reporter._ctxscope_target
+    adapter = reporter._ctxscope_adapter
+    bus = adapter.events
+    report = reporter.report
+    fields = reporter.fields
+    cls = reporter.event_class
+    name = reporter._ctxscope_name
+    blueprint = reporter._ctxscope_blueprint
+    breakpoints = adapter._breakpoints
+    stacks = adapter.stacks
+    rids = adapter._rids
+    ident = adapter._ident
+    emit = adapter._emit
+
+    def run(*args: Any, **kwargs: Any) -> Any:
         if not bus.active:
             return target(*args, **kwargs)
         try:
@@ -106,16 +128,20 @@ def _hook_function(reporter: Reporter, func: Callable[..., Any]) -> Callable[...
         except Exception as e:
             report(args, kwargs, None, e)
             raise
-        report(args, kwargs, rv, None)
+        try:
+            extras = fields(args, kwargs, rv, None)
+            if breakpoints.armed or stacks.read:
+                adapter._refresh()
+            emit(cls, rids.get(ident()), name, blueprint, extras)
+        except Exception:  # a value whose summary fails must not break the request
+            adapter.internal_error(cls)
         return rv
 
-    update_wrapper(hook, func)  # name, doc, __dict__, __wrapped__
-    hook._ctxscope_hook = reporter  # type: ignore[attr-defined]
-    return hook
+    return run
 
 
 def is_wrapped(func: Any) -> bool:
-    return isinstance(func, ViewHook) or getattr(func, "_ctxscope_hook", None) is not None
+    return getattr(func, "_ctxscope_hook", None) is not None
 
 
 def _sync_target(func: Callable[..., Any], adapter: FlaskAdapter) -> Callable[..., Any]:
@@ -128,77 +154,75 @@ def _sync_target(func: Callable[..., Any], adapter: FlaskAdapter) -> Callable[..
 
 
 def _status(response: Any) -> int:
-    return int(getattr(response, "status_code", 0) or 0)
+    status = getattr(response, "status_code", 0)
+    return status if type(status) is int else int(status or 0)
 
 
-class _CallsAfterThisRequest(Reporter):
-    # Functions that may call after_this_request: wrap what they added, for the next step.
-    def report(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> None:
-        super().report(args, kwargs, rv, error)
-        wrap_after_this_request(self._ctxscope_adapter)
+def _error(error: BaseException | None) -> str | None:
+    return None if error is None else describe_error(error)
 
 
-class BeforeRequestHook(_CallsAfterThisRequest):
+class BeforeRequestHook(Reporter):
     event_class = BeforeRequest
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        # (returned, short_circuit, error)
         if error is not None:
-            return {"returned": None, "short_circuit": False, "error": describe_error(error)}
-        return {"returned": summarize(rv), "short_circuit": rv is not None, "error": None}
+            return (None, False, describe_error(error))
+        return (None, False, None) if rv is None else (summary_of(rv), True, None)
 
 
-class UrlValueHook(_CallsAfterThisRequest):
+class UrlValueHook(Reporter):
     event_class = UrlValuePreprocessor
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        # (view_args, error)
         values = args[1] if len(args) > 1 else kwargs.get("values")
-        return {"view_args": summarize(values), "error": describe_error(error)}
+        return (summary_of(values), _error(error))
 
 
-class ViewHook(_CallsAfterThisRequest):
+class ViewHook(Reporter):
     """A view: a callable object rather than a function, because Flask compares views.
 
     ``add_url_rule`` refuses a different function for an existing endpoint (``old != new``):
     the wrapper compares and hashes equal to the user's function, so registering the same
-    view again still works. Views run once per request, so the slower ``ensure_sync`` check of
-    a callable object costs little here.
+    view again still works. Flask calls the view through ``ensure_sync``, which the adapter
+    answers with ``_ctxscope_run``, a plain function doing what ``__call__`` does (calling an
+    object costs more than calling a function).
     """
 
     event_class = View
+    _ctxscope_hook = True  # a wrapper, as hook functions say (``is_wrapped``, ``ensure_sync``)
 
     def __init__(self, func: Callable[..., Any], adapter: FlaskAdapter, endpoint: str) -> None:
         blueprint = endpoint.rpartition(".")[0] or None  # what request.blueprint will say
         update_wrapper(self, func)  # name, doc, __dict__ (view_class, methods...), __wrapped__
         super().__init__(func, adapter, blueprint)
         self._ctxscope_endpoint = endpoint  # the endpoint the view is registered under
+        self._ctxscope_run = _runner(self)  # the view and its report, as a function
+        # The function's own code, so ``inspect.iscoroutinefunction`` (``ensure_sync``, at every
+        # request) answers from it; plain attributes, as a function has, are the quickest to
+        # read. An async view's wrapper is synchronous (it runs the view through
+        # ``ensure_sync`` itself), so it has no code of its own to show.
+        d = self.__dict__
+        for attr in ("__code__", "__defaults__", "__kwdefaults__"):
+            if hasattr(func, attr) and not (attr == "__code__" and self._ctxscope_async):
+                d[attr] = getattr(func, attr)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        target = self._ctxscope_target
-        if not self._ctxscope_adapter.events.active:
-            return target(*args, **kwargs)
-        try:
-            rv = target(*args, **kwargs)
-        except Exception as e:
-            self.report(args, kwargs, None, e)
-            raise
-        self.report(args, kwargs, rv, None)
-        return rv
+        return self._ctxscope_run(*args, **kwargs)
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
-        return {
-            "endpoint": self._ctxscope_endpoint,
-            "view_args": summarize(kwargs),
-            "returned": None if error is not None else summarize(rv),
-            "error": describe_error(error),
-        }
+    ) -> tuple[Any, ...]:
+        # (endpoint, view_args, returned, error)
+        if error is not None:
+            return (self._ctxscope_endpoint, summary_of(kwargs), None, describe_error(error))
+        return (self._ctxscope_endpoint, summary_of(kwargs), summary_of(rv), None)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ViewHook):
@@ -211,33 +235,17 @@ class ViewHook(_CallsAfterThisRequest):
     def __repr__(self) -> str:
         return repr(self.__wrapped__)  # type: ignore[attr-defined]
 
-    # The function's own code, so ``inspect.iscoroutinefunction`` (``ensure_sync``) answers
-    # from it. An async view's wrapper is synchronous (it runs the view through
-    # ``ensure_sync`` itself), so it has no code of its own to show.
-    @property
-    def __code__(self) -> Any:
-        if self._ctxscope_async:
-            raise AttributeError("__code__")
-        return self.__wrapped__.__code__  # type: ignore[attr-defined]
 
-    @property
-    def __defaults__(self) -> Any:
-        return self.__wrapped__.__defaults__  # type: ignore[attr-defined]
-
-    @property
-    def __kwdefaults__(self) -> Any:
-        return self.__wrapped__.__kwdefaults__  # type: ignore[attr-defined]
-
-
-class ErrorHandlerHook(_CallsAfterThisRequest):
+class ErrorHandlerHook(Reporter):
     event_class = ErrorHandler
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        # (error, returned)
         handled = args[0] if args else None
-        returned = describe_error(error) if error is not None else summarize(rv)
-        return {"error": describe_error(handled) or "", "returned": returned}
+        returned = describe_error(error) if error is not None else summary_of(rv)
+        return (_error(handled) or "", returned)
 
 
 class AfterRequestHook(Reporter):
@@ -245,9 +253,11 @@ class AfterRequestHook(Reporter):
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
-        response = args[0] if error is not None and args else rv
-        return {"status": _status(response), "error": describe_error(error)}
+    ) -> tuple[Any, ...]:
+        # (status, error)
+        if error is not None:
+            return (_status(args[0] if args else None), describe_error(error))
+        return (_status(rv), None)
 
 
 class AfterThisRequestHook(AfterRequestHook):
@@ -259,14 +269,13 @@ class TeardownRequestHook(Reporter):
 
     def fields(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], rv: Any, error: BaseException | None
-    ) -> dict[str, Any]:
-        exc = args[0] if args else None
-        return {"error": describe_error(exc), "raised": describe_error(error)}
+    ) -> tuple[Any, ...]:
+        # (error, raised)
+        return (_error(args[0] if args else None), _error(error))
 
 
 class TeardownAppHook(TeardownRequestHook):
     event_class = TeardownAppcontext
-    flush_before = True
 
 
 def _wrap(kind: type[Reporter], func: Callable[..., Any], adapter: FlaskAdapter, key: Any) -> Any:
@@ -313,9 +322,11 @@ def _wrap_view(func: Callable[..., Any], adapter: FlaskAdapter, endpoint: str) -
     return func if is_wrapped(func) else ViewHook(func, adapter, endpoint)
 
 
-def wrap_after_this_request(adapter: FlaskAdapter) -> None:
-    """Wrap the functions the current request registered with ``after_this_request``."""
-    ctx = adapter.current_request_context()
+def wrap_after_this_request(adapter: FlaskAdapter, ctx: Any = None) -> None:
+    """Wrap the functions the request (``ctx``, else the current one) registered with
+    ``after_this_request``."""
+    if ctx is None:
+        ctx = adapter.current_request_context()
     funcs = getattr(ctx, "_after_request_functions", None)
     if not funcs:
         return

@@ -3,7 +3,7 @@
 Flask 3.x keeps the current contexts in ``ContextVar``s: each thread (or task) sees only its own
 value and nothing can list them from outside, so the engine's ``snapshot()`` has no Flask
 counterpart. Instead every push and pop is reported on the thread where it happens (the
-``appcontext_pushed``/``appcontext_popped`` signals and the instrumented request context), and
+instrumented app and request contexts), and
 this module keeps the same ``{ident: {"app": [...], "request": [...]}}`` picture the engine's
 classic ``Local`` storage gives. The summaries of ``g`` and the session are taken on the
 request's thread at each step, so the picture is exactly as fresh as the last reported step.
@@ -16,9 +16,17 @@ import weakref
 from typing import Any
 
 from ..globals import shared_depth
-from ..summary import summarize
+from ..summary import MAX_STR, summarize
 
-__all__ = ["Frame", "ReconstructedStacks", "raw_session", "session_items", "snapshot"]
+__all__ = [
+    "AppFrame",
+    "Frame",
+    "ReconstructedStacks",
+    "RequestFrame",
+    "raw_session",
+    "session_items",
+    "snapshot",
+]
 
 APP_STACK = "_app_ctx_stack"
 REQUEST_STACK = "_request_ctx_stack"
@@ -52,44 +60,94 @@ def session_items(session: Any) -> dict[str, Any] | None:
         return None
 
 
+_PLAIN = frozenset({bool, int, float, type(None)})  # exact types that summarize to themselves
+
+
+def summary_of(value: Any) -> Any:
+    """``summarize(value)``, answered without its machinery for what events carry most often.
+
+    None, short strings and small dicts of short strings and numbers by string keys (view
+    arguments, most sessions) summarize to themselves, or a plain copy: the same result as
+    ``summarize``, for a fraction of its cost. Anything else goes to ``summarize``.
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is str:
+        return value if len(value) <= MAX_STR else summarize(value)
+    if kind is dict and len(value) <= 8:
+        out = {}
+        for k, v in value.items():
+            vkind = type(v)
+            if type(k) is not str or not (vkind in _PLAIN or (vkind is str and len(v) <= MAX_STR)):
+                return summarize(value)
+            out[k] = v
+        return out
+    return summarize(value)
+
+
 class Frame:
-    """One context on a reconstructed stack: its label, request and latest summary."""
+    """One context on a reconstructed stack: its label, request and latest summary.
 
-    __slots__ = ("ctx", "error", "label", "request_id", "seen", "summary")
+    Frames are made at every push, watched or not, so they hold only what the push knows; the
+    summary ``snapshot()`` shows is made at the first refresh, on the context's own thread, and
+    until then built from those fields when read.
+    """
 
-    def __init__(self, ctx: Any, label: str, request_id: int | None, summary: dict[str, Any]):
+    error: str | None = None  # the error its teardown saw, for the pop event
+    summary: dict[str, Any] | None = None  # refreshed on the context's thread, once made
+    seen: dict[str, Any] | None = None  # raw values last summarized, to skip unchanged ones
+
+    def __init__(self, ctx: Any, label: str, request_id: int | None) -> None:
         self.ctx = ctx  # the live context, read only on its own thread
         self.label = label  # the form stack events carry, as the engine's contexts label themselves
         self.request_id = request_id  # the request this context belongs to, None for a bare app ctx
-        self.summary = summary  # what snapshot() shows; refreshed on the context's thread
-        self.error: str | None = None  # the error its teardown saw, for the pop event
-        self.seen: dict[str, Any] = {}  # raw values last summarized, to skip unchanged ones
+
+    def initial_summary(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def current_summary(self) -> dict[str, Any]:
+        """A copy of what ``snapshot()`` shows for this context."""
+        summary = self.summary
+        return dict(summary) if summary is not None else self.initial_summary()
 
 
-def app_frame(ctx: Any, app_name: str, request_id: int | None) -> Frame:
-    summary = {"type": "AppContext", "app": app_name, "request_id": request_id, "g": {}}
-    frame = Frame(ctx, f"<AppContext {app_name}>", request_id, summary)
-    if getattr(getattr(ctx, "g", None), "__dict__", None):  # a context pushed again keeps g
-        refresh_app(frame)
-    return frame
+class AppFrame(Frame):
+    def __init__(self, ctx: Any, app_name: str, request_id: int | None) -> None:
+        self.ctx = ctx
+        self.label = f"<AppContext {app_name}>"
+        self.request_id = request_id
+        self.app_name = app_name
+
+    def initial_summary(self) -> dict[str, Any]:
+        return {"type": "AppContext", "app": self.app_name, "request_id": self.request_id, "g": {}}
 
 
-def request_frame(ctx: Any, request_id: int) -> Frame:
-    request = ctx.request
-    summary = {
-        "type": "RequestContext",
-        "request_id": request_id,
-        "method": request.method,
-        "path": request.path,
-        "endpoint": None,
-        "view_args": None,
-        "session": None,
-        "session_modified": False,
-    }
-    frame = Frame(ctx, f"<RequestContext {request.method} {request.path}>", request_id, summary)
-    if raw_session(ctx) is not None:  # pushed again (a copy, stream_with_context): has a session
-        refresh_request(frame)
-    return frame
+class RequestFrame(Frame):
+    def __init__(self, ctx: Any, request: Any, request_id: int) -> None:
+        self.ctx = ctx
+        self.label = f"<RequestContext {request.method} {request.path}>"
+        self.request_id = request_id
+
+    def initial_summary(self) -> dict[str, Any]:
+        request = self.ctx.request  # method and path: plain strings, never changed
+        return {
+            "type": "RequestContext",
+            "request_id": self.request_id,
+            "method": request.method,
+            "path": request.path,
+            "endpoint": None,
+            "view_args": None,
+            "session": None,
+            "session_modified": False,
+        }
+
+
+def labels(frames: tuple[Frame, ...]) -> tuple[str, ...]:
+    """The ``value`` of a stack's ``local_set`` event, as a tuple (the event lists it when read)."""
+    if len(frames) == 1:
+        return (frames[0].label,)
+    return tuple([f.label for f in frames])
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -105,10 +163,15 @@ def _unchanged(seen: dict[str, Any], key: str, values: dict[str, Any] | None) ->
 def refresh_app(frame: Frame) -> None:
     g = getattr(frame.ctx, "g", None)
     items = dict(getattr(g, "__dict__", None) or {})
+    summary = frame.summary
+    if summary is None:
+        summary = frame.summary = frame.initial_summary()
     seen = frame.seen
+    if seen is None:
+        seen = frame.seen = {}
     if not _unchanged(seen, "g", items):
         seen["g"] = items
-        frame.summary["g"] = {k: summarize(v, 1) for k, v in items.items()}
+        summary["g"] = {k: summarize(v, 1) for k, v in items.items()}
 
 
 def refresh_request(frame: Frame) -> None:
@@ -117,7 +180,11 @@ def refresh_request(frame: Frame) -> None:
     rule = getattr(request, "url_rule", None)
     session = raw_session(ctx)
     summary = frame.summary
+    if summary is None:
+        summary = frame.summary = frame.initial_summary()
     seen = frame.seen
+    if seen is None:
+        seen = frame.seen = {}
     summary["endpoint"] = rule.endpoint if rule is not None else None
     view_args = request.view_args
     if not _unchanged(seen, "view_args", view_args):
@@ -130,81 +197,173 @@ def refresh_request(frame: Frame) -> None:
     summary["session_modified"] = bool(getattr(session, "modified", False))
 
 
-class ReconstructedStacks:
-    """``{ident: {"app": [Frame], "request": [Frame]}}`` kept from reported pushes and pops.
+Frames = tuple[Frame, ...]
 
-    Lists are replaced, never mutated, under one lock, so ``snapshot()`` from the GUI thread is
-    a consistent cut of every thread.
+
+class ReconstructedStacks:
+    """``{ident: (app frames, request frames)}`` kept from reported pushes and pops.
+
+    A thread's pair is replaced, never changed, in one dict assignment (atomic under the GIL),
+    and only by that thread: ``snapshot()`` from the GUI thread sees whole states of every
+    thread without a lock on the request's path. ``depth_by_ident`` and ``rid_by_ident`` are
+    kept with it, read by the thread's own next steps.
     """
 
     def __init__(self) -> None:
-        self._threads: dict[int, dict[str, list[Frame]]] = {}  # ident -> "app"/"request" frames
-        self._lock = threading.Lock()  # guards _threads
+        self._threads: dict[int, tuple[Frames, Frames]] = {}  # ident -> (app, request) frames
         self.ident = threading.get_ident  # the unit a ContextVar value belongs to, as observed
         self.read = False  # snapshot() was called: keep the summaries of g and session fresh
         self.depth_by_ident: dict[int, dict[str, int]] = {}  # the bus reads depths here
+        # The request an event on each thread belongs to (top request frame, else top app
+        # frame): kept at every push and pop so that a step looks it up in one dict read.
+        self.rid_by_ident: dict[int, int | None] = {}
+        # shared_depth(app, request) by [app][request], filled as sizes are first seen
+        self._depth_table: list[list[dict[str, int]]] = []
 
-    def frames(self, ident: int) -> dict[str, list[Frame]] | None:
+    def frames(self, ident: int) -> tuple[Frames, Frames] | None:
+        """``(app frames, request frames)`` of ``ident``, innermost last; None when empty."""
         return self._threads.get(ident)
 
     def depth(self) -> dict[str, int]:
         stacks = self._threads.get(self.ident())
         if stacks is None:
             return shared_depth(0, 0)
-        return shared_depth(len(stacks["app"]), len(stacks["request"]))
+        return shared_depth(len(stacks[0]), len(stacks[1]))
 
-    def push(self, ident: int, which: str, frame: Frame) -> list[Frame]:
-        with self._lock:
-            stacks = self._threads.get(ident)
-            if stacks is None:
-                stacks = self._threads[ident] = {"app": [], "request": []}
-            new = [*stacks[which], frame]
-            stacks[which] = new
-            self.depth_by_ident[ident] = shared_depth(len(stacks["app"]), len(stacks["request"]))
-        return new
+    def _depth(self, n_app: int, n_req: int) -> dict[str, int]:
+        # The engine's shared depth dicts, by stack sizes: a table read instead of a call.
+        table = self._depth_table
+        while len(table) <= n_app:
+            table.append([])
+        row = table[n_app]
+        while len(row) <= n_req:
+            row.append(shared_depth(n_app, len(row)))
+        return row[n_req]
 
-    def pop(self, ident: int, which: str, ctx: Any) -> tuple[Frame | None, list[Frame]]:
-        """Remove ``ctx``'s topmost frame; returns it and what is left on that stack."""
-        with self._lock:
-            stacks = self._threads.get(ident)
-            if stacks is None:
-                return None, []
-            frames = stacks[which]
-            for i in range(len(frames) - 1, -1, -1):
-                if frames[i].ctx is ctx:
-                    frame = frames[i]
-                    rest = frames[:i] + frames[i + 1 :]
-                    break
-            else:
-                return None, frames
-            stacks[which] = rest
-            if not stacks["app"] and not stacks["request"]:
-                del self._threads[ident]
-                self.depth_by_ident.pop(ident, None)
-            else:
-                self.depth_by_ident[ident] = shared_depth(
-                    len(stacks["app"]), len(stacks["request"])
-                )
-        return frame, rest
+    # The four methods below run at every push and pop of every request, watched or not:
+    # written out in full rather than through shared helpers (a call costs more than the
+    # duplicated lines).
+
+    def push_app(self, ident: int, frame: Frame) -> Frames:
+        """Push an app context's frame; returns the app stack it makes."""
+        pair = self._threads.get(ident)
+        if pair is None:
+            app: Frames = (frame,)
+            req: Frames = ()
+        else:
+            app = pair[0] + (frame,)
+            req = pair[1]
+        self._threads[ident] = (app, req)
+        try:
+            self.depth_by_ident[ident] = self._depth_table[len(app)][len(req)]
+        except IndexError:
+            self.depth_by_ident[ident] = self._depth(len(app), len(req))
+        self.rid_by_ident[ident] = req[-1].request_id if req else frame.request_id
+        return app
+
+    def push_request(self, ident: int, frame: Frame) -> Frames:
+        """Push a request context's frame; returns the request stack it makes."""
+        pair = self._threads.get(ident)
+        if pair is None:
+            app: Frames = ()
+            req: Frames = (frame,)
+        else:
+            app = pair[0]
+            req = pair[1] + (frame,)
+        self._threads[ident] = (app, req)
+        try:
+            self.depth_by_ident[ident] = self._depth_table[len(app)][len(req)]
+        except IndexError:
+            self.depth_by_ident[ident] = self._depth(len(app), len(req))
+        self.rid_by_ident[ident] = frame.request_id
+        return req
+
+    def pop_app(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
+        """Remove ``ctx``'s topmost app frame; returns it and what is left on that stack."""
+        pair = self._threads.get(ident)
+        if pair is None:
+            return None, ()
+        app, req = pair
+        if app and app[-1].ctx is ctx:  # the usual case: the innermost one
+            frame: Frame | None = app[-1]
+            app = app[:-1]
+        else:
+            frame, app = _remove(app, ctx)
+            if frame is None:
+                return None, app
+        if app or req:
+            self._threads[ident] = (app, req)
+            try:
+                self.depth_by_ident[ident] = self._depth_table[len(app)][len(req)]
+            except IndexError:
+                self.depth_by_ident[ident] = self._depth(len(app), len(req))
+            self.rid_by_ident[ident] = req[-1].request_id if req else app[-1].request_id
+        else:
+            del self._threads[ident]
+            self.depth_by_ident.pop(ident, None)
+            self.rid_by_ident.pop(ident, None)
+        return frame, app
+
+    def pop_request(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
+        """Remove ``ctx``'s topmost request frame; returns it and what is left on that stack."""
+        pair = self._threads.get(ident)
+        if pair is None:
+            return None, ()
+        app, req = pair
+        if req and req[-1].ctx is ctx:  # the usual case: the innermost one
+            frame: Frame | None = req[-1]
+            req = req[:-1]
+        else:
+            frame, req = _remove(req, ctx)
+            if frame is None:
+                return None, req
+        if app or req:
+            self._threads[ident] = (app, req)
+            try:
+                self.depth_by_ident[ident] = self._depth_table[len(app)][len(req)]
+            except IndexError:
+                self.depth_by_ident[ident] = self._depth(len(app), len(req))
+            self.rid_by_ident[ident] = req[-1].request_id if req else app[-1].request_id
+        else:
+            del self._threads[ident]
+            self.depth_by_ident.pop(ident, None)
+            self.rid_by_ident.pop(ident, None)
+        return frame, req
 
     def top(self, ident: int, which: str) -> Frame | None:
-        stacks = self._threads.get(ident)
-        if not stacks:
+        pair = self._threads.get(ident)
+        if not pair:
             return None
-        frames = stacks[which]
+        frames = pair[0] if which == "app" else pair[1]
         return frames[-1] if frames else None
 
     def snapshot(self) -> dict[int, dict[str, list[Any]]]:
         self.read = True
-        with self._lock:
-            items = [(ident, s["app"], s["request"]) for ident, s in self._threads.items()]
+        items = _items(self._threads)
         return {
             ident: {
-                "app": [dict(f.summary) for f in app],
-                "request": [dict(f.summary) for f in req],
+                "app": [f.current_summary() for f in app],
+                "request": [f.current_summary() for f in req],
             }
-            for ident, app, req in items
+            for ident, (app, req) in items
         }
+
+
+def _remove(frames: Frames, ctx: Any) -> tuple[Frame | None, Frames]:
+    for i in range(len(frames) - 1, -1, -1):
+        if frames[i].ctx is ctx:
+            return frames[i], frames[:i] + frames[i + 1 :]
+    return None, frames
+
+
+def _items(threads: dict[int, Any]) -> list[tuple[int, Any]]:
+    # Request threads add and remove their own entries meanwhile: copying is one C call, which
+    # a thread switch can interrupt only in a garbage collection; try again then.
+    while True:
+        try:
+            return list(threads.items())
+        except RuntimeError:  # changed size during the copy
+            continue
 
 
 _all_stacks: weakref.WeakSet[Any] = weakref.WeakSet()  # every attached adapter's stacks

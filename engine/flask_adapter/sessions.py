@@ -23,15 +23,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..events import SessionOpened, SessionSaved
-from ..summary import summarize
-from .locals import raw_session, session_items
+from . import contexts
+from .locals import raw_session, session_items, summary_of
 
 if TYPE_CHECKING:
     from .adapter import FlaskAdapter
 
-__all__ = ["ObservedSessionInterface", "is_signed_cookie_interface"]
+__all__ = ["ObservedSessionInterface", "header_items", "is_signed_cookie_interface"]
 
-_OWN = frozenset({"_ctxscope_inner", "_ctxscope_adapter"})
+_OWN = frozenset({"_ctxscope_inner", "_ctxscope_adapter", "_ctxscope_kind"})
 
 
 def is_signed_cookie_interface(interface: Any) -> bool:
@@ -47,6 +47,11 @@ class ObservedSessionInterface:
     def __init__(self, inner: Any, adapter: FlaskAdapter) -> None:
         object.__setattr__(self, "_ctxscope_inner", inner)  # the user's interface
         object.__setattr__(self, "_ctxscope_adapter", adapter)  # where to report
+        # (qualified class name, signed-cookie interface?): the wrapper is replaced, not
+        # changed, when the app gets another interface, so both are fixed for its lifetime.
+        object.__setattr__(
+            self, "_ctxscope_kind", (type(inner).__qualname__, is_signed_cookie_interface(inner))
+        )
 
     # --- transparency ---------------------------------------------------------------------
 
@@ -66,30 +71,33 @@ class ObservedSessionInterface:
     def __repr__(self) -> str:
         return repr(self._ctxscope_inner)
 
+    def is_null_session(self, obj: object) -> bool:
+        # Asked by Flask at every response: forwarded directly, not through __getattr__.
+        return bool(self._ctxscope_inner.is_null_session(obj))
+
     # --- the reported calls ---------------------------------------------------------------
 
     def open_session(self, app: Any, request: Any) -> Any:
         adapter = self._ctxscope_adapter
-        state = adapter._state
-        ctx = state.pushing
-        # Flask opens the session only on a context's first push, with the context current.
-        ours = ctx is not None and raw_session(ctx) is None
+        # Flask opens the session on a context's first push, with the context current and its
+        # push not reported yet (the test client's session_transaction opens one later).
+        ctx = contexts._cv_request.get(None)
+        ours = getattr(ctx, "_ctxscope_pending", False) and raw_session(ctx) is None
         if ours:
-            adapter.flush_push(ctx)
+            contexts.flush_push(adapter, ctx)
         session = self._ctxscope_inner.open_session(app, request)
         if ours and adapter.events.active:
             if session is None:
-                state.null_pending = ctx  # Flask asks make_null_session next
+                ctx._ctxscope_null_pending = True  # Flask asks make_null_session next
             else:
                 self._opened(ctx, request, session, null=False)
         return session
 
     def make_null_session(self, app: Any) -> Any:
         session = self._ctxscope_inner.make_null_session(app)
-        state = self._ctxscope_adapter._state
-        ctx = state.null_pending
-        if ctx is not None and ctx is state.pushing:
-            state.null_pending = None
+        ctx = contexts._cv_request.get(None)
+        if getattr(ctx, "_ctxscope_null_pending", False):
+            ctx._ctxscope_null_pending = False
             self._opened(ctx, ctx.request, session, null=True)
         return session
 
@@ -98,76 +106,91 @@ class ObservedSessionInterface:
         adapter = self._ctxscope_adapter
         if not adapter.events.active:
             return
-        ctx = adapter.current_request_context()
-        if ctx is None or raw_session(ctx) is not session:
+        ctx = contexts._cv_request.get(None)
+        if ctx is None or getattr(ctx, "app", None) is not adapter.flask_app:
             return
-        self._saved(app, ctx, session, response)
+        if raw_session(ctx) is session:
+            self._saved(app, ctx, session, response)
 
     # --- events ---------------------------------------------------------------------------
 
     def _opened(self, ctx: Any, request: Any, session: Any, null: bool) -> None:
         adapter = self._ctxscope_adapter
         inner = self._ctxscope_inner
+        interface, signed = self._ctxscope_kind
         app = adapter.flask_app
-        items = session_items(session)
-        before = None if items is None else summarize(items)
-        ctx._ctxscope_session_before = before
-        cookie = request.cookies.get(_cookie_name(inner, app))
-        if null:
-            verdict = "null"
-        elif adapter.signed_cookie_sessions and type(session) is getattr(
-            inner, "session_class", None
-        ):
-            verdict = _cookie_verdict(inner, app, cookie, items)
-        else:
-            verdict = "custom"
-        adapter.emit(
-            SessionOpened,
-            None,
-            None,
-            {
-                "interface": type(inner).__qualname__,
-                "null": null,
-                "cookie": cookie,
-                "session": before,
-                "verdict": verdict,
-            },
-            refresh=True,
-        )
+        try:
+            items = session_items(session)
+            before = None if items is None else summary_of(items)
+            ctx._ctxscope_session_before = before
+            name = ctx._ctxscope_cookie_name = _cookie_name(inner, app)  # save_session's too
+            cookie = request.cookies.get(name)
+            if null:
+                verdict = "null"
+            elif signed and type(session) is getattr(inner, "session_class", None):
+                verdict = _cookie_verdict(inner, app, cookie, items)
+            else:
+                verdict = "custom"
+        except Exception:  # observing must never break the request
+            adapter.internal_error(SessionOpened)
+            return
+        adapter.step(SessionOpened, None, None, (interface, null, cookie, before, verdict))
 
     def _saved(self, app: Any, ctx: Any, session: Any, response: Any) -> None:
-        inner = self._ctxscope_inner
-        name = _cookie_name(inner, app)
-        set_cookie = None
-        for header in response.headers.getlist("Set-Cookie"):
-            if header.startswith(f"{name}="):
-                set_cookie = header
-        # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a Flask
-        # 3.0 session accessed (harmless now that the response is written, but not true).
-        accessed = bool(getattr(session, "accessed", False))
-        modified = bool(getattr(session, "modified", False))
-        items = session_items(session)
-        permanent = (
-            bool(items.get("_permanent", False))
-            if isinstance(session, dict) and items
-            else bool(getattr(session, "permanent", False))
-        )
-        self._ctxscope_adapter.emit(
+        adapter = self._ctxscope_adapter
+        try:
+            name = ctx.__dict__.get("_ctxscope_cookie_name")
+            if name is None:
+                name = _cookie_name(self._ctxscope_inner, app)
+            prefix = f"{name}="
+            set_cookie = None
+            # The last one counts (as in the browser); save_session just added it, last.
+            for key, value in reversed(header_items(response.headers)):
+                if value.startswith(prefix) and key.lower() == "set-cookie":
+                    set_cookie = value
+                    break
+            # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a
+            # Flask 3.0 session accessed (harmless now that the response is written, but not
+            # true).
+            accessed = bool(getattr(session, "accessed", False))
+            modified = bool(getattr(session, "modified", False))
+            items = session_items(session)
+            permanent = (
+                bool(items.get("_permanent", False))
+                if isinstance(session, dict) and items
+                else bool(getattr(session, "permanent", False))
+            )
+            after = None if items is None else summary_of(items)
+        except Exception:  # observing must never break the request
+            adapter.internal_error(SessionSaved)
+            return
+        adapter.step(
             SessionSaved,
             None,
             None,
-            {
-                "interface": type(inner).__qualname__,
-                "before": getattr(ctx, "_ctxscope_session_before", None),
-                "after": None if items is None else summarize(items),
-                "accessed": accessed,
-                "modified": modified,
-                "permanent": permanent,
-                "set_cookie": set_cookie,
-                "deleted": set_cookie is not None and "Max-Age=0" in set_cookie,
-            },
-            refresh=True,
+            (
+                self._ctxscope_kind[0],
+                ctx.__dict__.get("_ctxscope_session_before"),
+                after,
+                accessed,
+                modified,
+                permanent,
+                set_cookie,
+                set_cookie is not None and "Max-Age=0" in set_cookie,
+            ),
         )
+
+
+def header_items(headers: Any) -> list[tuple[str, str]]:
+    """A response's headers as ``(name, value)`` pairs, in order.
+
+    Werkzeug's ``Headers`` keeps exactly that list in ``_list``; reading it directly spares a
+    generator step per header (``items()`` and ``getlist()`` walk the same list).
+    """
+    pairs = getattr(headers, "_list", None)
+    if type(pairs) is list:
+        return pairs
+    return list(headers.items())
 
 
 def _cookie_name(inner: Any, app: Any) -> str:
