@@ -475,6 +475,18 @@ class WsFrame(Event):
     close_code: int | None  # close frames: the status code (1005 when the payload is empty)
     close_reason: str | None  # close frames: the UTF-8 reason
 
+    @classmethod
+    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+        # The frame tap passes its own compact form, named by a string first (this kind's
+        # fields in order start with connection_id): the frame's bytes, from which the
+        # display fields are derived only when read.
+        if type(extras) is tuple and extras and type(extras[0]) is str:
+            # Absolute: a relative import resolves its package in Python on every call.
+            from engine.ws.tap import frame_fields  # imported already: the tap made it
+
+            return frame_fields(extras)
+        return super()._decode(extras)
+
 
 @dataclass(frozen=True, eq=False)
 class WsMessage(Event):
@@ -491,6 +503,15 @@ class WsMessage(Event):
     wire_length: int  # payload bytes on the wire over all frames (compressed size)
     preview_is_text: bool
     error: str | None  # e.g. invalid UTF-8 in a text message (RFC 6455 §8.1)
+
+    @classmethod
+    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+        # As WsFrame: the tap's compact form; preview (and inflating) done when read.
+        if type(extras) is tuple and extras and type(extras[0]) is str:
+            from engine.ws.tap import message_fields
+
+            return message_fields(extras)
+        return super()._decode(extras)
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import struct
+import threading
 import zlib
 from typing import Any
 
@@ -12,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
-from engine.events import WsFrame, WsMessage
+from engine.bus import EventBus
+from engine.events import Event, WsFrame, WsMessage
+from engine.ws import tap as tap_module
 from engine.ws.frames import FrameReader, WireFrame, encode_frame, mask, opcode_name, unmask
 from engine.ws.handshake import GUID, accept_key, accept_steps, key_problem
 from engine.ws.tap import WsTap, parse_deflate_params, text_preview
@@ -160,6 +164,30 @@ def test_any_split_gives_the_same_frames(case: Any) -> None:
     assert pieces == whole
     assert [(f.opcode, f.payload, f.fin) for f in whole] == [(o, p, fin) for o, p, fin in specs]
     assert b"".join(f.header + f.wire_payload for f in whole) == stream
+    plain = FrameReader(True, plain=True)  # the tap's readers: the same items, plain tuples
+    last, plain_pieces = 0, []
+    for cut in [*cuts, len(stream)]:
+        plain_pieces += plain.feed(stream[last:cut])
+        last = cut
+    assert plain_pieces == whole
+    assert all(type(f) is tuple for f in plain_pieces)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_frame_streams(), st.sampled_from([None, 0, 5, 125]))
+def test_one_frame_per_chunk_is_the_same_as_the_stream(case: Any, limit: int | None) -> None:
+    """Chunks of exactly one frame (how interactive traffic arrives) take a shortcut."""
+    _, stream, _ = case
+    sizes = [len(f.header) + len(f.wire_payload) for f in FrameReader().feed(stream)]
+    for expect_masked in (True, False, None):  # False: every frame breaks §5.1
+        whole = FrameReader(expect_masked, max_payload=limit).feed(stream)
+        reader = FrameReader(expect_masked, max_payload=limit)
+        one_by_one: list[WireFrame] = []
+        pos = 0
+        for size in sizes:
+            one_by_one += reader.feed(stream[pos : pos + size])
+            pos += size
+        assert one_by_one == whole
 
 
 @settings(max_examples=100, deadline=None)
@@ -286,19 +314,28 @@ def test_parser_agrees_with_websockets_serializer() -> None:
 
 
 class _Sink:
-    def __init__(self) -> None:
-        self.events: list[tuple[type, dict[str, Any]]] = []
+    """A bus for the tap alone: keeps (class, raw values); the fields are decoded when read."""
 
-    def __call__(self, cls: type, fields: dict[str, Any]) -> None:
-        self.events.append((cls, fields))
+    def __init__(self, active: bool = True) -> None:
+        self.active = active  # read by the tap before it builds an event
+        self.raw: list[tuple[type[Event], Any]] = []  # as emitted, never decoded here
+
+    def emit(
+        self, cls: type[Event], request_id: int | None, name: object, blueprint: object, extras: Any
+    ) -> None:
+        self.raw.append((cls, extras))
+
+    @property
+    def events(self) -> list[tuple[type[Event], dict[str, Any]]]:
+        return [(cls, dict(cls._decode(extras))) for cls, extras in self.raw]
 
     def kinds(self) -> list[str]:
-        return [cls.kind for cls, _ in self.events]  # type: ignore[attr-defined]
+        return [cls.kind for cls, _ in self.raw]
 
 
 def test_tap_fields_cover_the_event_classes() -> None:
     sink = _Sink()
-    tap = WsTap(7, sink, lambda: True)
+    tap = WsTap(7, sink)
     tap.feed_in(RFC_FRAME)
     (cls, frame), (mcls, message) = sink.events
     assert cls is WsFrame and mcls is WsMessage
@@ -308,19 +345,18 @@ def test_tap_fields_cover_the_event_classes() -> None:
 
 
 def test_tap_builds_nothing_when_nobody_listens() -> None:
-    sink = _Sink()
-    listening = [False]
-    tap = WsTap(1, sink, lambda: listening[0])
+    sink = _Sink(active=False)
+    tap = WsTap(1, sink)
     tap.feed_in(encode_frame(1, b"one", masking_key=b"abcd"))
-    assert sink.events == []
-    listening[0] = True
+    assert sink.raw == []
+    sink.active = True
     tap.feed_in(encode_frame(1, b"two", masking_key=b"abcd"))
     assert sink.kinds() == ["ws_frame", "ws_message"]
 
 
 def test_tap_fragment_errors_and_close_parsing() -> None:
     sink = _Sink()
-    tap = WsTap(1, sink, lambda: True)
+    tap = WsTap(1, sink)
     tap.feed_in(encode_frame(0, b"orphan", masking_key=b"abcd"))
     tap.feed_in(encode_frame(1, b"start", fin=False, masking_key=b"abcd"))
     tap.feed_in(encode_frame(2, b"interloper", masking_key=b"abcd"))
@@ -331,11 +367,13 @@ def test_tap_fragment_errors_and_close_parsing() -> None:
     assert frames[3]["close_code"] == 1005  # sent explicitly, which §7.4.1 forbids
     assert "must not be sent" in frames[3]["error"]
     assert tap.first_close == "in"
+    tap.feed_out(encode_frame(8, b"\x03\xe8"))
+    assert tap.first_close == "in" and tap.close_out == (1000, "")
 
 
 def test_tap_invalid_utf8_message() -> None:
     sink = _Sink()
-    tap = WsTap(1, sink, lambda: True)
+    tap = WsTap(1, sink)
     tap.feed_in(encode_frame(1, b"ok \xe2\x82", fin=False, masking_key=b"abcd"))
     tap.feed_in(encode_frame(0, b"\xac fine", masking_key=b"abcd"))  # € split across frames
     tap.feed_in(encode_frame(1, b"\xc3\x28", masking_key=b"abcd"))
@@ -355,7 +393,7 @@ def _deflate(data: bytes, comp: Any) -> bytes:
 def test_tap_inflates_permessage_deflate(takeover: bool) -> None:
     header = "permessage-deflate" + ("" if takeover else "; client_no_context_takeover")
     sink = _Sink()
-    tap = WsTap(1, sink, lambda: True, extensions=header, max_size=1 << 20)
+    tap = WsTap(1, sink, extensions=header, max_size=1 << 20)
     comp = zlib.compressobj(wbits=-15)
     for text in ("hello hello hello", "hello hello hello again"):
         if not takeover:
@@ -375,15 +413,14 @@ def test_tap_inflates_permessage_deflate(takeover: bool) -> None:
 @pytest.mark.parametrize("takeover", [True, False])
 def test_tap_idle_then_listening(takeover: bool) -> None:
     header = "permessage-deflate" + ("" if takeover else "; client_no_context_takeover")
-    sink = _Sink()
-    listening = [False]
-    tap = WsTap(1, sink, lambda: listening[0], extensions=header, max_size=1 << 20)
+    sink = _Sink(active=False)
+    tap = WsTap(1, sink, extensions=header, max_size=1 << 20)
     comp = zlib.compressobj(wbits=-15)
     for text in (b"first message, nobody listens", b"second message, listened to"):
         if not takeover:
             comp = zlib.compressobj(wbits=-15)
         tap.feed_in(encode_frame(1, _deflate(text, comp), rsv=0x40, masking_key=b"abcd"))
-        listening[0] = True
+        sink.active = True
     (message,) = [f for c, f in sink.events if c is WsMessage]
     if takeover:
         assert message["error"] is not None and message["error"].startswith("not inflated")
@@ -395,7 +432,7 @@ def test_tap_idle_then_listening(takeover: bool) -> None:
 
 def test_tap_stops_inflating_at_max_size() -> None:
     sink = _Sink()
-    tap = WsTap(1, sink, lambda: True, extensions="permessage-deflate", max_size=1000)
+    tap = WsTap(1, sink, extensions="permessage-deflate", max_size=1000)
     bomb = _deflate(b"\x00" * 100_000, zlib.compressobj(wbits=-15))
     tap.feed_in(encode_frame(2, bomb, rsv=0x40, masking_key=b"abcd"))
     (message,) = [f for c, f in sink.events if c is WsMessage]
@@ -414,3 +451,296 @@ def test_deflate_params_and_previews() -> None:
     assert text_preview(b"ok\xc3", whole=False) == ("ok", True)  # cut inside a character
     assert text_preview(b"ok\xc3", whole=True) == ("6f6bc3", False)
     assert text_preview(b"\xff", whole=True) == ("ff", False)
+
+
+# --- lazy events: fields derived (and payloads inflated) when read -----------------------------
+
+_COMMON = {"request_id": 4, "name": "echo", "blueprint": None, "depth": {"app": 0, "request": 0}}
+
+
+def _json(event: Event) -> dict[str, Any]:
+    out = event.to_json()
+    del out["t_ns"], out["thread"]  # the only values that differ from run to run
+    return out
+
+
+def test_to_json_of_handcrafted_frames_is_unchanged() -> None:
+    """The JSON tools read, as the tap produced it before events became lazy."""
+    bus = EventBus({})
+    kept: list[Event] = []
+    bus.subscribe(kept.append)
+    tap = WsTap(7, bus, origin=(4, "echo", None), extensions="permessage-deflate")
+    tap.feed_in(RFC_FRAME)  # RFC 6455 §5.7: a single-frame masked text message, "Hello"
+    tap.feed_out(bytes.fromhex("c107f248cdc9c90700"))  # RFC 7692 §7.2.3.2: "Hello", then
+    tap.feed_out(bytes.fromhex("c105f200110000"))  # "Hello" again, from the shared window
+    tap.feed_in(encode_frame(8, b"\x03\xe8bye", masking_key=b"\x01\x02\x03\x04"))
+    frame = {"kind": "ws_frame", **_COMMON, "connection_id": 7}
+    message = {"kind": "ws_message", **_COMMON, "connection_id": 7}
+    no_close = {"close_code": None, "close_reason": None}
+    flags = {"rsv2": False, "rsv3": False, "length_encoding": 7}
+    expected = [
+        {
+            **frame,
+            "seq": 1,
+            "direction": "in",
+            "fin": True,
+            "rsv1": False,
+            "opcode": 1,
+            "opcode_name": "text",
+            "masked": True,
+            "masking_key": "37fa213d",
+            "length": 5,
+            "header_hex": "818537fa213d",
+            "payload_wire_preview": "7f9f4d5158",
+            "payload_preview": "Hello",
+            "payload_preview_is_text": True,
+            "wire_size": 11,
+            "inflated_size": None,
+            "error": None,
+            **flags,
+            **no_close,
+        },
+        {
+            **message,
+            "seq": 2,
+            "direction": "in",
+            "opcode_name": "text",
+            "length": 5,
+            "frames": 1,
+            "compressed": False,
+            "preview": "Hello",
+            "wire_length": 5,
+            "preview_is_text": True,
+            "error": None,
+        },
+        {
+            **frame,
+            "seq": 3,
+            "direction": "out",
+            "fin": True,
+            "rsv1": True,
+            "opcode": 1,
+            "opcode_name": "text",
+            "masked": False,
+            "masking_key": None,
+            "length": 7,
+            "header_hex": "c107",
+            "payload_wire_preview": "f248cdc9c90700",
+            "payload_preview": "f248cdc9c90700",
+            "payload_preview_is_text": False,
+            "wire_size": 9,
+            "inflated_size": 5,
+            "error": None,
+            **flags,
+            **no_close,
+        },
+        {
+            **message,
+            "seq": 4,
+            "direction": "out",
+            "opcode_name": "text",
+            "length": 5,
+            "frames": 1,
+            "compressed": True,
+            "preview": "Hello",
+            "wire_length": 7,
+            "preview_is_text": True,
+            "error": None,
+        },
+        {
+            **frame,
+            "seq": 5,
+            "direction": "out",
+            "fin": True,
+            "rsv1": True,
+            "opcode": 1,
+            "opcode_name": "text",
+            "masked": False,
+            "masking_key": None,
+            "length": 5,
+            "header_hex": "c105",
+            "payload_wire_preview": "f200110000",
+            "payload_preview": "f200110000",
+            "payload_preview_is_text": False,
+            "wire_size": 7,
+            "inflated_size": 5,
+            "error": None,
+            **flags,
+            **no_close,
+        },
+        {
+            **message,
+            "seq": 6,
+            "direction": "out",
+            "opcode_name": "text",
+            "length": 5,
+            "frames": 1,
+            "compressed": True,
+            "preview": "Hello",
+            "wire_length": 5,
+            "preview_is_text": True,
+            "error": None,
+        },
+        {
+            **frame,
+            "seq": 7,
+            "direction": "in",
+            "fin": True,
+            "rsv1": False,
+            "opcode": 8,
+            "opcode_name": "close",
+            "masked": True,
+            "masking_key": "01020304",
+            "length": 5,
+            "header_hex": "888501020304",
+            "payload_wire_preview": "02ea617d64",
+            "payload_preview": "03e8627965",
+            "payload_preview_is_text": False,
+            "wire_size": 11,
+            "inflated_size": None,
+            "error": None,
+            **flags,
+            "close_code": 1000,
+            "close_reason": "bye",
+        },
+    ]
+    got = [_json(e) for e in kept]
+    assert got == expected
+    # Key order too: common keys, then the kind's fields in declaration order.
+    assert [list(g) for g in got] == [
+        ["seq", "request_id", "kind", "name", "blueprint", "depth", *type(e)._extra_fields]
+        for e in kept
+    ]
+
+
+def _conversation(seed: int) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """A connection's chunks under permessage-deflate with context takeover both ways:
+    compressed messages (some fragmented, a ping between fragments), uncompressed text and
+    binary, then a close. Also the texts of the data messages, in wire order."""
+    rng = random.Random(seed)
+    comp = {"in": zlib.compressobj(wbits=-15), "out": zlib.compressobj(wbits=-15)}
+    order: list[tuple[str, bytes]] = []
+    texts: list[str] = []
+    for i in range(60):
+        direction = rng.choice(("in", "out"))
+        key = rng.randbytes(4) if direction == "in" else None
+        text = f"message {i}: " + "é€x" * rng.randint(0, 40)
+        texts.append(text)
+        data = text.encode()
+        if rng.random() < 0.75:
+            data = _deflate(data, comp[direction])
+            rsv = 0x40
+        else:
+            rsv = 0
+        cut = rng.randint(0, len(data)) if rng.random() < 0.3 else len(data)
+        if cut < len(data):  # two fragments (RFC 6455 §5.4), a ping between them
+            frames = encode_frame(1, data[:cut], fin=False, rsv=rsv, masking_key=key)
+            frames += encode_frame(9, b"ping", masking_key=key)
+            frames += encode_frame(0, data[cut:], masking_key=key)
+        else:
+            frames = encode_frame(1, data, rsv=rsv, masking_key=key)
+        order.append((direction, frames))
+    order.append(("in", encode_frame(8, b"\x03\xe8", masking_key=b"wxyz")))
+    chunks: list[tuple[str, bytes]] = []
+    for direction, frames in order:  # split anywhere, as TCP may
+        pos = 0
+        while pos < len(frames):
+            n = rng.choice((1, 3, 9, 200))
+            chunks.append((direction, frames[pos : pos + n]))
+            pos += n
+    return chunks, texts
+
+
+def _run_tap(chunks: list[tuple[str, bytes]], bus: EventBus) -> WsTap:
+    """Feed the chunks through one reused buffer, overwritten after every feed."""
+    tap = WsTap(3, bus, origin=(4, "echo", None), extensions="permessage-deflate")
+    buf = bytearray(256)
+    for direction, chunk in chunks:
+        buf[: len(chunk)] = chunk
+        view = memoryview(buf)[: len(chunk)]
+        (tap.feed_in if direction == "in" else tap.feed_out)(view)
+        view.release()
+        buf[:] = b"\xa5" * len(buf)  # the next recv would reuse it
+    return tap
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_events_read_late_show_what_crossed_the_wire(seed: int) -> None:
+    chunks, texts = _conversation(seed)
+    # Read at once: every event decoded while its bytes were the latest on the wire.
+    now_bus = EventBus({})
+    at_once: list[dict[str, Any]] = []
+    now_bus.subscribe(lambda e: at_once.append(_json(e)))
+    _run_tap(chunks, now_bus)
+    # Only kept (as a capture does), read after the connection moved on and ended.
+    late_bus = EventBus({})
+    kept: list[Event] = []
+    late_bus.subscribe(kept.append)
+    tap = _run_tap(chunks, late_bus)
+    assert all("_raw" in e.__dict__ for e in kept)  # nothing was decoded yet
+    assert tap.inbound.queue is not None and tap.inbound.queue.inflated == 0  # nor inflated
+    late = [_json(e) for e in reversed(kept)][::-1]  # the last first: inflating still in order
+    assert late == at_once
+    messages = [m for m in late if m["kind"] == "ws_message"]
+    assert [m["error"] for m in messages] == [None] * len(texts)
+    assert [m["length"] for m in messages] == [len(t.encode()) for t in texts]
+    assert [m["preview"] for m in messages] == [
+        t.encode()[:64].decode("utf-8", "ignore") for t in texts
+    ]
+    assert sum(1 for f in late if f["kind"] == "ws_frame" and f["opcode_name"] == "close") == 1
+
+
+def test_late_reads_from_many_threads_inflate_once_in_order() -> None:
+    chunks, texts = _conversation(4)
+    bus = EventBus({})
+    kept: list[Event] = []
+    bus.subscribe(kept.append)
+    _run_tap(chunks, bus)
+    messages = [e for e in kept if e.kind == "ws_message"]
+    results: dict[int, list[str]] = {}
+
+    def read(k: int) -> None:
+        order = list(messages)
+        random.Random(k).shuffle(order)  # each thread asks for a different message first
+        for m in order:
+            m.as_dict()
+        results[k] = [str(m.preview) for m in messages]
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = [t.encode()[:64].decode("utf-8", "ignore") for t in texts]
+    assert all(r == expected for r in results.values())
+
+
+def test_inflate_backlog_bounds_what_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tap_module, "INFLATE_BACKLOG", 64)
+    chunks, texts = _conversation(5)
+    bus = EventBus({})
+    kept: list[Event] = []
+    bus.subscribe(kept.append)
+    tap = _run_tap(chunks, bus)
+    for side in (tap.inbound, tap.outbound):
+        queue = side.queue
+        assert queue is not None and queue.added - queue.inflated <= 64
+        assert queue.inflated > 0  # inflated while nobody read
+    previews = [e.preview for e in kept if e.kind == "ws_message"]
+    assert previews == [t.encode()[:64].decode("utf-8", "ignore") for t in texts]
+
+
+def test_ws_events_still_take_field_dicts_and_tuples() -> None:
+    bus = EventBus({})
+    kept: list[Event] = []
+    bus.subscribe(kept.append)
+    sink = _Sink()
+    WsTap(7, sink).feed_in(RFC_FRAME)
+    for cls, fields in sink.events:
+        bus.emit(cls, 4, "echo", None, fields)  # the old style: a dict
+        bus.emit(cls, 4, "echo", None, tuple(fields[k] for k in cls._extra_fields))
+    frame_dict, frame_tuple, message_dict, message_tuple = (_json(e) for e in kept)
+    for a, b in ((frame_dict, frame_tuple), (message_dict, message_tuple)):
+        del a["seq"], b["seq"]
+        assert a == b
+    assert frame_dict["payload_preview"] == message_dict["preview"] == "Hello"

@@ -238,7 +238,9 @@ class FrameReader:
     accept both (RFC 6455 §5.1). ``allowed_rsv``: the RSV bits an extension negotiated, as a
     mask of the first header byte (0x40 for permessage-deflate). ``max_payload``: a frame
     declaring a longer payload is reported at once, header only, with ``complete=False``, and
-    its payload is skipped without being kept; parsing resumes after it.
+    its payload is skipped without being kept; parsing resumes after it. ``plain``: whole
+    frames come as plain tuples of the same five items, not ``WireFrame`` (the wire tap's hot
+    path: building a tuple subclass costs a second allocation per frame).
     """
 
     __slots__ = (
@@ -249,6 +251,7 @@ class FrameReader:
         "allowed_rsv",
         "expect_masked",
         "max_payload",
+        "plain",
         "stopped",
     )
 
@@ -258,8 +261,10 @@ class FrameReader:
         *,
         allowed_rsv: int = 0,
         max_payload: int | None = None,
+        plain: bool = False,
     ) -> None:
         self.expect_masked = expect_masked  # which side's rules apply (§5.1)
+        self.plain = plain  # whole frames as plain tuples
         self.allowed_rsv = allowed_rsv  # RSV bits an extension made legal (§5.2)
         self.max_payload = max_payload  # longest payload worth waiting for
         self.stopped = False  # set once the stream ended: later bytes are not parsed
@@ -301,11 +306,29 @@ class FrameReader:
             buf.clear()
         elif not isinstance(data, bytes):
             data = bytes(data)
-        frames: list[WireFrame] = []
-        append = frames.append
         ok = self._ok
         max_payload = self.max_payload
         end = len(data)
+        if end <= 131:  # 2 header bytes + 4 key bytes + 125 payload bytes at most
+            # A chunk that is one whole frame with a 7-bit length (RFC 6455 §5.2; interactive
+            # traffic reads one frame per recv): the loop below, unrolled for that case.
+            b1 = data[1] if end >= 2 else 0
+            length = b1 & 0x7F
+            start = 6 if b1 & 0x80 else 2
+            if (
+                end >= 2
+                and length < 126
+                and start + length == end
+                and (max_payload is None or length <= max_payload)
+            ):
+                b0 = data[0]
+                error = None if ok[(b0 << 1) | (b1 >> 7)] else self._check(b0, b1, length)
+                frame = (data[:start], length, data[start:], error, True)
+                self._need = 2
+                return [frame if self.plain else _new(WireFrame, frame)]  # type: ignore[list-item]
+        frames: list[WireFrame] = []
+        append = frames.append
+        plain = self.plain
         pos = 0
         while end - pos >= 2:
             b0 = data[pos]
@@ -349,20 +372,11 @@ class FrameReader:
             if stop > end:
                 break
             if ok[(b0 << 1) | (b1 >> 7)] and length < _TOP_BIT_64:
-                append(_new(WireFrame, (data[pos:start], length, data[start:stop], None, True)))
+                error = None
             else:
-                append(
-                    _new(
-                        WireFrame,
-                        (
-                            data[pos:start],
-                            length,
-                            data[start:stop],
-                            self._check(b0, b1, length),
-                            True,
-                        ),
-                    )
-                )
+                error = self._check(b0, b1, length)
+            frame = (data[pos:start], length, data[start:stop], error, True)
+            append(frame if plain else _new(WireFrame, frame))  # type: ignore[arg-type]
             pos = stop
         if pos < end and not self._skip:
             buf += data[pos:]

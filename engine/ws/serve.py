@@ -127,17 +127,21 @@ class _Session:
 
     # -- events ----------------------------------------------------------------------------
 
+    def _origin(self) -> tuple[int | None, str | None, str | None]:
+        """(request_id, name, blueprint) of every event of the connection."""
+        if self._who is None:
+            # Fixed for the connection's life; looked up once.
+            self._who = (
+                self.ctx.request_id,
+                qualname(self.view) if self.view is not None else None,
+                self.ctx.request.blueprint,
+            )
+        return self._who
+
     def emit(self, cls: type, fields: dict[str, Any]) -> None:
         bus = self.app.events
         if bus.active:
-            if self._who is None:
-                # Fixed for the connection's life; looked up once (the tap emits per frame).
-                self._who = (
-                    self.ctx.request_id,
-                    qualname(self.view) if self.view is not None else None,
-                    self.ctx.request.blueprint,
-                )
-            request_id, name, blueprint = self._who
+            request_id, name, blueprint = self._origin()
             bus.emit(cls, request_id, name, blueprint, fields)
 
     # -- the lifecycle -----------------------------------------------------------------------
@@ -281,10 +285,11 @@ class _Session:
         )
         tap = None
         if _setting(app, "WEBSOCKET_TAP"):
+            # The tap emits per frame, straight onto the bus (no wrapper call per event).
             tap = WsTap(
                 self.connection_id,
-                self.emit,
-                lambda bus=app.events: bus.active,
+                app.events,
+                origin=self._origin(),
                 extensions=extensions_header,
                 max_size=max_size,
             )
