@@ -59,7 +59,10 @@ class EventBridge(QObject):
     # --- engine side (any thread) -------------------------------------------------------------
 
     def push(self, event: Event) -> None:
-        """The subscriber: called on the emitting thread, so it only queues."""
+        """The subscriber: called on the emitting thread, so it only fills in and queues."""
+        # Engine events arrive with their fields unread; every model reads them, so they are
+        # filled in here, on the engine's thread, and the GUI thread only draws.
+        event.as_dict()
         with self._lock:
             self._pending.append(event)
             if len(self._pending) > self._max_pending:
@@ -68,6 +71,8 @@ class EventBridge(QObject):
 
     def push_many(self, events: list[Event]) -> None:
         """Queue several events at once (replays, captures, benchmarks)."""
+        for event in events:
+            event.as_dict()
         with self._lock:
             self._pending.extend(events)
             overflow = len(self._pending) - self._max_pending

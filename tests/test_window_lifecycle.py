@@ -131,3 +131,33 @@ def test_gc_policy_defers_full_collections_and_restores() -> None:
     finally:
         policy.uninstall()
     assert (gc.get_threshold(), sys.getswitchinterval()) == before
+
+
+def test_bridge_fills_events_on_the_engine_thread(qtbot: Any) -> None:
+    # The GUI thread only draws: an event reaches it with its fields already read, and what
+    # was read is what the request did, whatever happened after the step.
+    import threading
+
+    from engine import App, session
+    from inspector.bridge import EventBridge
+
+    app = App("filled")
+    app.secret_key = "k"
+
+    @app.route("/")
+    def index() -> str:
+        session["n"] = 1
+        return "ok"
+
+    bridge = EventBridge()
+    bridge.attach(app)
+    worker = threading.Thread(target=lambda: app.test_client().get("/"))
+    worker.start()
+    worker.join()
+    bridge.detach()
+    with qtbot.waitSignal(bridge.eventsReady, timeout=5_000) as got:
+        bridge.flush(everything=True)
+    events = got.args[0]
+    assert events and all("_raw" not in ev.__dict__ for ev in events)
+    saved = next(ev for ev in events if ev.kind == "session_saved")
+    assert saved.after == {"n": 1} and saved.thread == worker.ident
