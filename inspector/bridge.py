@@ -52,6 +52,8 @@ class EventBridge(QObject):
         self._batch_limit = 1_000  # events per flush; adapts to the consumers' speed
         self._subscriptions: list[_Subscription] = []  # undone by detach()
         self.delivered = 0  # total events emitted, for the status bar and benchmarks
+        self._interval_ms = interval_ms  # between flushes while nothing waits
+        self._busy_interval_ms = max(1, interval_ms // 2)  # between flushes while behind
         self._timer = QTimer(self)  # drains on the GUI thread
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.flush)
@@ -98,6 +100,11 @@ class EventBridge(QObject):
     def stop(self) -> None:
         self._timer.stop()
 
+    @property
+    def interval_ms(self) -> int:
+        """Milliseconds to the next flush: shorter while events wait than when caught up."""
+        return self._timer.interval()
+
     def pending(self) -> int:
         """Events waiting for the next flush."""
         with self._lock:
@@ -121,6 +128,12 @@ class EventBridge(QObject):
         self.delivered += len(batch)
         if not everything:
             self._adapt(len(batch), time.perf_counter() - started)
+            # Behind: come back sooner. Each flush stays within the budget and the event loop
+            # still paints and takes input between two of them; idle: the calm rate again.
+            behind = len(self._pending) > 0
+            interval = self._busy_interval_ms if behind else self._interval_ms
+            if self._timer.interval() != interval:
+                self._timer.setInterval(interval)
         return len(batch)
 
     def _adapt(self, n: int, elapsed: float) -> None:

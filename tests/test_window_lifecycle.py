@@ -161,3 +161,25 @@ def test_bridge_fills_events_on_the_engine_thread(qtbot: Any) -> None:
     assert events and all("_raw" not in ev.__dict__ for ev in events)
     saved = next(ev for ev in events if ev.kind == "session_saved")
     assert saved.after == {"n": 1} and saved.thread == worker.ident
+
+
+def test_bridge_catches_up_sooner_while_behind(qtbot: Any) -> None:
+    # A burst larger than one flush: the next flushes come twice as often until it is drained,
+    # each still one budgeted batch, then the calm rate returns.
+    from engine.events import EVENT_TYPES, make_event
+    from inspector.bridge import EventBridge
+
+    cls = EVENT_TYPES["request_started"]
+    depth = {"app": 1, "request": 1}
+    burst = [make_event(cls, i, i, 1, 1, None, None, depth, {}) for i in range(5000)]
+    bridge = EventBridge(interval_ms=40)
+    bridge.push_many(burst)
+    sizes: list[int] = []
+    bridge.eventsReady.connect(lambda batch: sizes.append(len(batch)))
+    bridge.flush()
+    assert bridge.pending() > 0 and bridge.interval_ms == 20
+    while bridge.pending():
+        bridge.flush()
+    bridge.flush()
+    assert bridge.interval_ms == 40
+    assert sum(sizes) == 5000 and max(sizes) < 5000

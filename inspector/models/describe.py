@@ -12,6 +12,7 @@ from typing import Any
 from engine.events import Event
 
 __all__ = [
+    "FLAGGED_KINDS",
     "FLAG_ERROR",
     "FLAG_NONE",
     "FLAG_PAUSED",
@@ -34,7 +35,7 @@ _ERROR_KINDS = frozenset({"exception", "got_request_exception"})
 
 
 # Kinds that carry an error-ish field; every other kind is FLAG_NONE without a look inside.
-_CHECKED_KINDS = frozenset(
+FLAGGED_KINDS = frozenset(
     {
         "exception",
         "got_request_exception",
@@ -58,7 +59,7 @@ _CHECKED_KINDS = frozenset(
 
 def event_flag(ev: Event) -> int:
     kind = ev.kind
-    if kind not in _CHECKED_KINDS:
+    if kind not in FLAGGED_KINDS:
         return FLAG_NONE
     if kind in _ERROR_KINDS:
         return FLAG_ERROR

@@ -12,14 +12,25 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from engine.events import Event
+from engine.events import EVENT_TYPES, Event
 
 from .base import TitledTableModel
-from .describe import FLAG_ERROR, FLAG_SHORT, ThreadNames, event_flag
+from .describe import FLAG_ERROR, FLAG_SHORT, FLAGGED_KINDS, ThreadNames, event_flag
 
 __all__ = ["RequestInfo", "RequestsModel"]
 
 _Index = QModelIndex | QPersistentModelIndex
+
+# Kinds that only count toward a row (no field shown, no flag): most of every request.
+_ROW_KINDS = {
+    "request_ctx_pushed",
+    "request_finished",
+    "app_ctx_popped",
+    "paused",
+    "resumed",
+    "ws_handshake",
+}
+_PLAIN_KINDS = frozenset(EVENT_TYPES) - _ROW_KINDS - FLAGGED_KINDS
 
 _ERROR_BG = QBrush(QColor("#f8d7da"))
 _PAUSED_BG = QBrush(QColor("#cfe2ff"))
@@ -95,6 +106,8 @@ class RequestsModel(TitledTableModel):
             info.events += 1
             info.last_ns = ev.t_ns
             kind = ev.kind
+            if kind in _PLAIN_KINDS:
+                continue  # nothing of these shows in the row but the count and the time
             d = ev.as_dict()
             if kind == "request_ctx_pushed" and not info.method:
                 info.method = d["method"]

@@ -149,7 +149,7 @@ class TimelineModel(TitledTableModel):
         super().__init__(parent)
         self._threads = threads or ThreadNames()  # T1, T2 ... shared with other views
         self._cap = max(10, cap)  # rows kept at most
-        self._chunk = max(1, self._cap // 10)  # rows dropped at once when over the cap
+        self._chunk = max(1, self._cap // 20)  # rows dropped at once when over the cap
         self._all = _Rows()  # every kept row, oldest first
         self._rows = self._all  # what the view shows (all, or a filtered subset)
         self._filter: int | None = None  # the request shown, None for all
