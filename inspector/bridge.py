@@ -40,7 +40,7 @@ class EventBridge(QObject):
         parent: QObject | None = None,
         *,
         interval_ms: int = 33,
-        budget_ms: float = 10.0,
+        budget_ms: float = 8.0,
         max_pending: int = 2_000_000,
     ) -> None:
         super().__init__(parent)
