@@ -13,7 +13,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import string
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ import flask.json.tag
 import flask.sessions
 import itsdangerous.timed
 import pytest
+from cookie_mutations import ALPHABET, mutate, mutation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
@@ -459,42 +459,18 @@ def test_garbage_never_raises() -> None:
                 assert APPS.engine_outcome(cookie)[0] in ("bad_signature", "new"), name
 
 
-_ALPHABET = string.ascii_letters + string.digits + "-_.=;: \"'\t+/!é\x00"
 _REAL = [
     _signed_at(FROZEN, {"plain": "value"}),
     _signed_at(FROZEN, {"t": (1, b"\x00"), "k": [1.5, None], "m": Markup("<b>")}),
     _signed_at(FROZEN, {"x": "x" * 500}),  # compressed
     _signed_at(FROZEN, {" t": 1}),
 ]
-_mutation = st.tuples(
-    st.sampled_from(["replace", "insert", "delete", "truncate", "dot"]),
-    st.integers(min_value=0, max_value=10_000),
-    st.sampled_from(_ALPHABET),
-)
-
-
-def _mutate(token: str, steps: list[tuple[str, int, str]]) -> str:
-    for kind, pos, char in steps:
-        if not token:
-            break
-        i = pos % len(token)
-        if kind == "replace":
-            token = token[:i] + char + token[i + 1 :]
-        elif kind == "insert":
-            token = token[:i] + char + token[i:]
-        elif kind == "delete":
-            token = token[:i] + token[i + 1 :]
-        elif kind == "truncate":
-            token = token[:i]
-        else:
-            token = token[:i] + "." + token[i:]
-    return token
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(_REAL), st.lists(_mutation, min_size=1, max_size=3))
+@given(st.sampled_from(_REAL), st.lists(mutation, min_size=1, max_size=3))
 def test_mutated_cookies_get_itsdangerous_verdicts(token: str, steps: list[Any]) -> None:
-    mutated = _mutate(token, steps)
+    mutated = mutate(token, steps)
     with frozen():
         outcome = APPS.engine_outcome(mutated)
         assert outcome[0] != "raised"
@@ -502,7 +478,7 @@ def test_mutated_cookies_get_itsdangerous_verdicts(token: str, steps: list[Any])
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text() | st.text(alphabet=_ALPHABET))
+@given(st.text() | st.text(alphabet=ALPHABET))
 def test_arbitrary_text_is_a_bad_signature(text: str) -> None:
     with frozen():
         outcome = APPS.engine_outcome(text)

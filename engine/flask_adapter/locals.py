@@ -240,9 +240,8 @@ class ReconstructedStacks:
             row.append(shared_depth(n_app, len(row)))
         return row[n_req]
 
-    # The four methods below run at every push and pop of every request, watched or not:
-    # written out in full rather than through shared helpers (a call costs more than the
-    # duplicated lines).
+    # The two pushes below run at every request, watched or not: written out in full rather
+    # than through a shared helper (a call costs more than the few duplicated lines).
 
     def push_app(self, ident: int, frame: Frame) -> Frames:
         """Push an app context's frame; returns the app stack it makes."""
@@ -280,43 +279,25 @@ class ReconstructedStacks:
 
     def pop_app(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
         """Remove ``ctx``'s topmost app frame; returns it and what is left on that stack."""
-        pair = self._threads.get(ident)
-        if pair is None:
-            return None, ()
-        app, req = pair
-        if app and app[-1].ctx is ctx:  # the usual case: the innermost one
-            frame: Frame | None = app[-1]
-            app = app[:-1]
-        else:
-            frame, app = _remove(app, ctx)
-            if frame is None:
-                return None, app
-        if app or req:
-            self._threads[ident] = (app, req)
-            try:
-                self.depth_by_ident[ident] = self._depth_table[len(app)][len(req)]
-            except IndexError:
-                self.depth_by_ident[ident] = self._depth(len(app), len(req))
-            self.rid_by_ident[ident] = req[-1].request_id if req else app[-1].request_id
-        else:
-            del self._threads[ident]
-            self.depth_by_ident.pop(ident, None)
-            self.rid_by_ident.pop(ident, None)
-        return frame, app
+        return self._pop(ident, ctx, 0)
 
     def pop_request(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
         """Remove ``ctx``'s topmost request frame; returns it and what is left on that stack."""
+        return self._pop(ident, ctx, 1)
+
+    def _pop(self, ident: int, ctx: Any, which: int) -> tuple[Frame | None, Frames]:
         pair = self._threads.get(ident)
         if pair is None:
             return None, ()
-        app, req = pair
-        if req and req[-1].ctx is ctx:  # the usual case: the innermost one
-            frame: Frame | None = req[-1]
-            req = req[:-1]
+        stack = pair[which]
+        if stack and stack[-1].ctx is ctx:  # the usual case: the innermost one
+            frame: Frame | None = stack[-1]
+            stack = stack[:-1]
         else:
-            frame, req = _remove(req, ctx)
+            frame, stack = _remove(stack, ctx)
             if frame is None:
-                return None, req
+                return None, stack
+        app, req = (stack, pair[1]) if which == 0 else (pair[0], stack)
         if app or req:
             self._threads[ident] = (app, req)
             try:
@@ -328,7 +309,7 @@ class ReconstructedStacks:
             del self._threads[ident]
             self.depth_by_ident.pop(ident, None)
             self.rid_by_ident.pop(ident, None)
-        return frame, req
+        return frame, stack
 
     def top(self, ident: int, which: str) -> Frame | None:
         pair = self._threads.get(ident)
