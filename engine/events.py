@@ -70,18 +70,17 @@ class Event:
         d["name"] = name if name is None or type(name) is str else qualname(name)
         d["blueprint"] = blueprint
         d["depth"] = depth
-        d.update(self._decode(extras))
+        d.update(extras if type(extras) is dict else self._decode(extras))
         d.pop("_raw", None)  # another thread may have filled it at the same time
 
     @classmethod
-    def _decode(cls, extras: Any) -> Mapping[str, Any]:
-        """The kind's own fields from the values the emitter passed (a tuple in field order).
+    def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
+        """The kind's own fields from the tuple the emitter passed (in field order; a dict
+        the emitter passed is taken as it is).
 
         A kind may override this to derive display fields from compact raw values (the frame
         tap passes the frame's bytes); whatever it reads must be immutable.
         """
-        if type(extras) is dict:
-            return extras  # type: ignore[no-any-return]
         return dict(zip(cls._extra_fields, extras, strict=True))
 
     def as_dict(self) -> dict[str, Any]:
@@ -322,9 +321,7 @@ class RequestFinished(Event):
     headers: list[list[str]]
 
     @classmethod
-    def _decode(cls, extras: Any) -> Mapping[str, Any]:
-        if type(extras) is dict:
-            return extras  # type: ignore[no-any-return]
+    def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
         status, pairs = extras  # the headers come as a tuple of (name, value) tuples
         return {"status": status, "headers": [[k, v] for k, v in pairs]}
 
@@ -379,9 +376,7 @@ class LocalSet(Event):
     value: Summary
 
     @classmethod
-    def _decode(cls, extras: Any) -> Mapping[str, Any]:
-        if type(extras) is dict:
-            return extras  # type: ignore[no-any-return]
+    def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
         local, ident, value = extras  # a stack's labels come as a tuple: a snapshot
         if type(value) is tuple:
             value = list(value)
@@ -476,7 +471,7 @@ class WsFrame(Event):
     close_reason: str | None  # close frames: the UTF-8 reason
 
     @classmethod
-    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+    def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
         # The frame tap passes its own compact form, named by a string first (this kind's
         # fields in order start with connection_id): the frame's bytes, from which the
         # display fields are derived only when read.
@@ -505,7 +500,7 @@ class WsMessage(Event):
     error: str | None  # e.g. invalid UTF-8 in a text message (RFC 6455 §8.1)
 
     @classmethod
-    def _decode(cls, extras: Any) -> Mapping[str, Any]:
+    def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
         # As WsFrame: the tap's compact form; preview (and inflating) done when read.
         if type(extras) is tuple and extras and type(extras[0]) is str:
             from engine.ws.tap import message_fields

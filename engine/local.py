@@ -215,19 +215,18 @@ class LocalStack(Generic[T]):
             stack = values.get("stack") if values is not None else None
             if stack is None:
                 return None
+            new = None
             if len(stack) == 1:
                 released = storage.pop(ident)
-                change, new = "released", None
             else:
                 released = None
-                change, new = "set", stack[:-1]
-                values["stack"] = new  # type: ignore[index]
+                new = values["stack"] = stack[:-1]  # type: ignore[index]
         on_change = local.__on_change__
         if on_change is not None:
             if released is not None:
                 on_change("released", local, ident, None, None, released)
             else:
-                on_change(change, local, ident, "stack", new, None)
+                on_change("set", local, ident, "stack", new, None)
         return stack[-1]
 
     @property
