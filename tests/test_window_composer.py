@@ -77,3 +77,12 @@ def test_jar_follows_set_cookie_and_deletion(qtbot: Any, window: MainWindow) -> 
     assert window.jar.get("session") is None
     c.path.setText("/whoami")
     assert json.loads(_send(qtbot, window)["response_body"]) == {"user": None}
+
+
+def test_a_long_path_shows_its_start_and_all_of_it_on_hover(qtbot: Any, window: MainWindow) -> None:  # noqa: F811
+    # "Edit" in the history loads a request back: a long path must not hide where it begins.
+    c = window.composer
+    long_path = "/shop/cart/add/" + "x" * 300
+    c.path.setText(long_path)
+    assert c.path.cursorPosition() == 0
+    assert long_path in c.path.toolTip()

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import Qt as QtGui  # the Qt namespace's text functions live in QtGui
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 from inspector.tabs.style import ERROR_STYLE, OK_STYLE, selectable
 from inspector.tabs.ws_client import WsClient
 from inspector.tabs.ws_text import ws_url
+from inspector.views.long_line import LongLineEdit
 
 __all__ = ["ClientBar", "PayloadEdit"]
 
@@ -36,32 +36,10 @@ __all__ = ["ClientBar", "PayloadEdit"]
 _SENDABLE_CLOSE = frozenset(
     {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
 )
-_TOOLTIP_CHARS = 2000  # a tooltip shows this much of a longer message, then says how long it is
 
 
-class PayloadEdit(QLineEdit):
-    """The message field: one line that shows a message set into it from its start.
-
-    ``QLineEdit.setText`` leaves the cursor after the last character and scrolls the line so
-    the cursor shows: a message longer than the field would show its end, its start hidden.
-    The whole message is in the tooltip, wrapped, since one line cannot show it.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.textChanged.connect(self._update_tooltip)
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setCursorPosition(0)  # scrolls back to the start
-
-    def _update_tooltip(self, text: str) -> None:
-        if len(text) > _TOOLTIP_CHARS:
-            text = f"{text[:_TOOLTIP_CHARS]}… ({len(text)} characters)"
-        # as rich text, so it wraps and a message that looks like markup is shown as typed
-        self.setToolTip(
-            QtGui.convertFromPlainText(text, QtGui.WhiteSpaceMode.WhiteSpaceNormal) if text else ""
-        )
+class PayloadEdit(LongLineEdit):
+    """The message field: a long message shows from its start, and whole in the tooltip."""
 
 
 class ClientBar(QWidget):
@@ -110,7 +88,7 @@ class ClientBar(QWidget):
         self.route_box = QComboBox()  # the app's WebSocket routes
         self.route_box.setMinimumContentsLength(14)
         self.route_box.setToolTip("WebSocket routes of the served app")
-        self.url_edit = QLineEdit()  # full ws:// URL, editable
+        self.url_edit = LongLineEdit()  # full ws:// URL, editable
         self.url_edit.setPlaceholderText("ws://127.0.0.1:PORT/ws/echo")
         self.deflate_box = QCheckBox("permessage-deflate")  # offer compression (RSV1 frames)
         self.deflate_box.setToolTip("Offer the permessage-deflate extension (RFC 7692)")

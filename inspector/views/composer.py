@@ -34,6 +34,7 @@ from inspector.http_client import OutgoingRequest, build_url
 from inspector.models.cookiejar import CookieJarModel
 
 from .kv_editor import KeyValueEditor
+from .long_line import LongLineEdit
 
 __all__ = ["ComposerView"]
 
@@ -56,7 +57,7 @@ class ComposerView(QWidget):
         self.method.addItems(METHODS)
         self.method.setEditable(True)  # extension methods are legal (RFC 9110 §9.1)
         self.method.setMinimumContentsLength(7)
-        self.path = QLineEdit("/")  # path, optionally with ?query
+        self.path = LongLineEdit("/")  # path, optionally with ?query
         self.path.setPlaceholderText("/path  (↓ for the app's routes)")
         self._routes = QStringListModel(self)  # the app's URL rules, for completion
         completer = QCompleter(self._routes, self)
