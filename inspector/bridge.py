@@ -41,12 +41,12 @@ class EventBridge(QObject):
         *,
         interval_ms: int = 33,
         budget_ms: float = 8.0,
-        max_pending: int = 2_000_000,
+        max_pending: int = 300_000,
     ) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()  # guards _pending against engine threads
         self._pending: deque[Event] = deque()  # appended by engine threads, drained here
-        self._max_pending = max_pending  # past this the oldest pending events are dropped
+        self._max_pending = max_pending  # past this the oldest are dropped (each ~1 KB filled in)
         self._dropped = 0  # dropped since the last flush, reported then
         self._budget_s = budget_ms / 1000.0  # time a flush's consumers may take
         self._batch_limit = 1_000  # events per flush; adapts to the consumers' speed

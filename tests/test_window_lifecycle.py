@@ -183,3 +183,24 @@ def test_bridge_catches_up_sooner_while_behind(qtbot: Any) -> None:
     bridge.flush()
     assert bridge.interval_ms == 40
     assert sum(sizes) == 5000 and max(sizes) < 5000
+
+
+def test_bridge_bounds_its_backlog_and_says_what_it_dropped(qtbot: Any) -> None:
+    # An engine that outruns the window for long costs bounded memory: the oldest waiting
+    # events go, and the window is told how many.
+    from engine.events import EVENT_TYPES, make_event
+    from inspector.bridge import EventBridge
+
+    cls = EVENT_TYPES["request_started"]
+    depth = {"app": 1, "request": 1}
+    bridge = EventBridge(max_pending=10)
+    for i in range(25):
+        bridge.push(make_event(cls, i, i, 1, 1, None, None, depth, {}))
+    assert bridge.pending() == 10
+    with (
+        qtbot.waitSignal(bridge.backlogDropped, timeout=1_000) as dropped,
+        qtbot.waitSignal(bridge.eventsReady, timeout=1_000) as got,
+    ):
+        bridge.flush(everything=True)
+    assert dropped.args == [15]
+    assert [ev.seq for ev in got.args[0]] == list(range(15, 25))  # the newest are kept
