@@ -22,16 +22,22 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import Blueprint, Flask, g, session
+import flask
+from flask import Flask
 from werkzeug.test import EnvironBuilder
 
+import engine
 from engine.flask_adapter import attach
 
 
-def create_app() -> Flask:
-    app = Flask("bench")
+def create_app(framework: Any = flask) -> Any:
+    """The benchmark app on Flask, or on ctxscope's own engine with ``framework=engine``:
+    the same code, the same hooks and view."""
+    app_class = framework.Flask if framework is flask else framework.App
+    g, session = framework.g, framework.session
+    app = app_class("bench")
     app.secret_key = "bench-secret"
-    bp = Blueprint("api", __name__, url_prefix="/api")
+    bp = framework.Blueprint("api", __name__, url_prefix="/api")
 
     @app.before_request
     def load_user() -> None:
@@ -49,38 +55,6 @@ def create_app() -> Flask:
     @bp.route("/items/<int:n>")
     def item(n: int) -> dict[str, Any]:
         return {"n": n, "user": g.user}
-
-    app.register_blueprint(bp)
-    return app
-
-
-def create_engine_app() -> Any:
-    """``create_app`` on ctxscope's own engine (same hooks, same view)."""
-    from engine import App
-    from engine import Blueprint as EngineBlueprint
-    from engine import g as eg
-    from engine import session as es
-
-    app = App("bench")
-    app.secret_key = "bench-secret"
-    bp = EngineBlueprint("api", __name__, url_prefix="/api")
-
-    @app.before_request
-    def load_user() -> None:
-        eg.user = es.get("user")
-
-    @app.after_request
-    def tag(response: Any) -> Any:
-        response.headers["X-Bench"] = "1"
-        return response
-
-    @app.teardown_request
-    def cleanup(exc: BaseException | None) -> None:
-        eg.pop("user", None)
-
-    @bp.route("/items/<int:n>")
-    def item(n: int) -> dict[str, Any]:
-        return {"n": n, "user": eg.user}
 
     app.register_blueprint(bp)
     return app
@@ -128,8 +102,8 @@ def main() -> int:
             kept.clear()
 
     adapter.subscribe(keep)
-    engine_plain = create_engine_app()  # the same app on ctxscope's engine, for scale
-    engine_watched = create_engine_app()
+    engine_plain = create_app(engine)  # the same app on ctxscope's engine, for scale
+    engine_watched = create_app(engine)
     engine_watched.subscribe(keep)
     environ = _environ(plain)
     runs = {
