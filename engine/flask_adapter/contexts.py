@@ -316,7 +316,7 @@ def _app_pushed(adapter: FlaskAdapter, ctx: Any) -> None:
             if adapter._breakpoints.armed:
                 adapter._refresh()
             emit = adapter._emit
-            emit(LocalSet, rid, "stack", None, (APP_STACK, ident, labels(app)))
+            _report_stack(emit, rid, APP_STACK, ident, app)
             emit(AppCtxPushed, rid, None, None, (name,))
         except Exception:
             adapter.internal_error(AppCtxPushed)
@@ -337,14 +337,20 @@ def _app_popped(adapter: FlaskAdapter, ctx: Any, finished: bool) -> None:
         if adapter._breakpoints.armed:
             adapter._refresh()
         emit = adapter._emit
-        if rest:
-            emit(LocalSet, rid, "stack", None, (APP_STACK, ident, labels(rest)))
-        else:
-            emit(LocalReleased, rid, None, None, (APP_STACK, ident))
+        _report_stack(emit, rid, APP_STACK, ident, rest)
         if finished:
             emit(AppCtxPopped, rid, None, None, (_app_name(adapter.flask_app), frame.error))
     except Exception:
         adapter.internal_error(AppCtxPopped)
+
+
+def _report_stack(emit: Any, rid: int | None, local: str, ident: int, frames: Any) -> None:
+    """What a reconstructed stack holds after a push or pop, as the engine's Locals report it:
+    ``local_set`` with its labels, or ``local_released`` once it is empty."""
+    if frames:
+        emit(LocalSet, rid, "stack", None, (local, ident, labels(frames)))
+    else:
+        emit(LocalReleased, rid, None, None, (local, ident))
 
 
 def _app_name(flask_app: Any) -> Any:
@@ -380,7 +386,7 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
             if adapter._breakpoints.armed:
                 adapter._refresh()
             emit = adapter._emit
-            emit(LocalSet, rid, "stack", None, (REQUEST_STACK, ident, labels(req)))
+            _report_stack(emit, rid, REQUEST_STACK, ident, req)
             emit(RequestCtxPushed, rid, None, None, pushed_fields(request, len(req) > 1))
         except Exception:
             adapter.internal_error(RequestCtxPushed)
@@ -402,10 +408,7 @@ def flush_pop(adapter: FlaskAdapter, ctx: Any) -> None:
         if adapter._breakpoints.armed:
             adapter._refresh()
         emit = adapter._emit
-        if rest:
-            emit(LocalSet, rid, "stack", None, (REQUEST_STACK, ident, labels(rest)))
-        else:
-            emit(LocalReleased, rid, None, None, (REQUEST_STACK, ident))
+        _report_stack(emit, rid, REQUEST_STACK, ident, rest)
         exc = popping[0]
         emit(RequestCtxPopped, rid, None, None, (None if exc is None else describe_error(exc),))
     except Exception:
