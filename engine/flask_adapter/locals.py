@@ -160,15 +160,19 @@ def _unchanged(seen: dict[str, Any], key: str, values: dict[str, Any] | None) ->
     return values is None or all(type(v) in _SCALARS for v in values.values())
 
 
+def _summary_state(frame: Frame) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The frame's summary and the values it was last built from, made on first use."""
+    if frame.summary is None:
+        frame.summary = frame.initial_summary()
+    if frame.seen is None:
+        frame.seen = {}
+    return frame.summary, frame.seen
+
+
 def refresh_app(frame: Frame) -> None:
     g = getattr(frame.ctx, "g", None)
     items = dict(getattr(g, "__dict__", None) or {})
-    summary = frame.summary
-    if summary is None:
-        summary = frame.summary = frame.initial_summary()
-    seen = frame.seen
-    if seen is None:
-        seen = frame.seen = {}
+    summary, seen = _summary_state(frame)
     if not _unchanged(seen, "g", items):
         seen["g"] = items
         summary["g"] = {k: summarize(v, 1) for k, v in items.items()}
@@ -179,12 +183,7 @@ def refresh_request(frame: Frame) -> None:
     request = ctx.request
     rule = getattr(request, "url_rule", None)
     session = raw_session(ctx)
-    summary = frame.summary
-    if summary is None:
-        summary = frame.summary = frame.initial_summary()
-    seen = frame.seen
-    if seen is None:
-        seen = frame.seen = {}
+    summary, seen = _summary_state(frame)
     summary["endpoint"] = rule.endpoint if rule is not None else None
     view_args = request.view_args
     if not _unchanged(seen, "view_args", view_args):
