@@ -108,7 +108,7 @@ class StepModeView(QWidget):
         self.table = QTableView()  # the held threads
         self.table.setModel(paused_model)
         configure_table(self.table)
-        for col, width in enumerate((44, 50, 70, 140, 200, 100)):
+        for col, width in enumerate((40, 56, 70, 115, 160, 100)):  # leaves room for detail
             self.table.setColumnWidth(col, width)
         self.step_button = QPushButton("Step")  # to the very next event, then hold again
         self.step_button.setToolTip("Run the selected request to its next event (F10)")
