@@ -22,11 +22,12 @@ __all__ = ["EventBus", "Subscription"]
 
 log = logging.getLogger("ctxscope")
 _new = object.__new__
-_setattr = object.__setattr__
+_set_raw = Event.__dict__["_raw"].__set__  # events are frozen: set the slot directly
 _monotonic_ns = time.monotonic_ns
 _NO_DEPTH: Mapping[str, int] = MappingProxyType({"app": 0, "request": 0})
 
 Subscriber = Callable[[Event], object]
+Emit = Callable[..., Event]
 
 
 class Subscription:
@@ -55,9 +56,21 @@ class EventBus:
         self._failed: set[int] = set()  # ids of subscribers whose failure was reported
         self._lock = threading.Lock()  # serializes subscribe/unsubscribe
         self._next_seq = itertools.count(1).__next__  # atomic under the GIL
-        self.ident: Callable[[], int] = get_ident  # same ident function as the stacks
         self.breakpoints = Breakpoints(self)  # pausing threads at chosen event kinds
         self.active = False  # any subscriber or breakpoint: events must be built
+        # What ``emit`` reads at every step, in one list it holds from the start: changes are
+        # made in place, so a caller that kept ``bus.emit`` sees them too.
+        self._hot: list[Any] = [(), None, get_ident]  # subscribers, armed breakpoints, ident
+        self.emit: Emit = self._build_emit()  # the hot path (see ``_build_emit``)
+
+    @property
+    def ident(self) -> Callable[[], int]:
+        """The ident function events are stamped with (the stacks' own)."""
+        return self._hot[2]  # type: ignore[no-any-return]
+
+    @ident.setter
+    def ident(self, func: Callable[[], int]) -> None:
+        self._hot[2] = func
 
     def subscribe(self, callback: Subscriber) -> Subscription:
         with self._lock:
@@ -74,46 +87,65 @@ class EventBus:
             self._update_active()
 
     def _update_active(self) -> None:
+        hot = self._hot
+        hot[0] = self._subscribers
+        hot[1] = self.breakpoints if self.breakpoints.armed else None
         self.active = bool(self._subscribers) or self.breakpoints.armed
 
-    def emit(
-        self,
-        cls: type[Event],
-        request_id: int | None,
-        name: object,
-        blueprint: str | None,
-        extras: tuple[Any, ...] | dict[str, Any] = (),
-    ) -> Event:
-        """Build the event, deliver it, then let breakpoints hold this thread if they ask.
+    def _build_emit(self) -> Emit:
+        """The bus's ``emit(cls, request_id, name, blueprint, extras)``.
 
-        ``name`` is a string or the hook itself (named when read); ``extras`` holds the kind's
-        own fields in declaration order, as immutable snapshots (see ``Event._decode``).
+        It builds the event, delivers it to every subscriber, then lets breakpoints hold this
+        thread if they ask, and returns the event. ``name`` is a string or the hook itself
+        (named when read); ``extras`` holds the kind's own fields in declaration order, as
+        immutable snapshots (see ``Event._decode``), or a dict of them.
+
+        It runs at every step of an observed request, so what it needs is bound as closure
+        variables instead of looked up on the bus each time.
         """
-        # The hot path of an observed app: one raw tuple, the fields are named when read.
-        thread = self.ident()
-        event = _new(cls)
-        _setattr(
-            event,
-            "_raw",
-            (
-                self._next_seq(),
-                _monotonic_ns(),
-                thread,
-                request_id,
-                name,
-                blueprint,
-                self._depths.get(thread, _NO_DEPTH),
-                extras,
-            ),
-        )
-        for callback in self._subscribers:
-            try:
-                callback(event)
-            except Exception:
-                self._report(callback)
-        if self.breakpoints.armed:
-            self.breakpoints.after(event)
-        return event
+        hot = self._hot
+        next_seq = self._next_seq
+        depth_of = self._depths.get
+        report = self._report
+        new = _new
+        set_raw = _set_raw
+        monotonic_ns = _monotonic_ns
+        no_depth = _NO_DEPTH
+
+        def emit(
+            cls: type[Event],
+            request_id: int | None,
+            name: object,
+            blueprint: str | None,
+            extras: tuple[Any, ...] | dict[str, Any] = (),
+        ) -> Event:
+            # One slot set to one tuple; the fields are named when read (Event.__getattr__).
+            subscribers, breakpoints, ident = hot
+            thread = ident()
+            event = new(cls)
+            set_raw(
+                event,
+                (
+                    next_seq(),
+                    monotonic_ns(),
+                    thread,
+                    request_id,
+                    name,
+                    blueprint,
+                    depth_of(thread, no_depth),
+                    extras,
+                ),
+            )
+            for callback in subscribers:
+                try:
+                    callback(event)
+                except Exception:
+                    report(callback)
+            if breakpoints is not None:
+                breakpoints.after(event)
+            return event
+
+        return emit
 
     def _report(self, callback: Subscriber) -> None:
         # A broken observer must never break the request it observes; say so once.

@@ -99,7 +99,8 @@ class AppContext:
         self.url_adapter = app.create_url_adapter(None)  # for url_for outside requests
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()  # per-context namespace
         self.request_id = request_id  # the request that pushed it implicitly, if any
-        self.label = f"<AppContext {app.name}>"  # short form shown in stack events
+        self.app_name = app.name  # the app's name as its events report it
+        self.label = f"<AppContext {self.app_name}>"  # short form shown in stack events
         self._pushes = 0  # times pushed and not yet popped
 
     def push(self) -> None:
@@ -109,7 +110,7 @@ class AppContext:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
         bus = self.app.events
         if bus.active:
-            bus.emit(AppCtxPushed, self.request_id, None, None, (self.app.name,))
+            bus.emit(AppCtxPushed, self.request_id, None, None, (self.app_name,))
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         try:
@@ -131,7 +132,7 @@ class AppContext:
                 self.request_id,
                 None,
                 None,
-                (self.app.name, None if exc is _sentinel else describe_error(exc)),
+                (self.app_name, None if exc is _sentinel or exc is None else describe_error(exc)),
             )
 
     def __enter__(self) -> AppContext:
@@ -290,7 +291,7 @@ class RequestContext:
                     self.request_id,
                     None,
                     None,
-                    (None if exc is _sentinel else describe_error(exc),),
+                    (None if exc is _sentinel or exc is None else describe_error(exc),),
                 )
             if clear_request:
                 rv.request.environ["werkzeug.request"] = None  # type: ignore[union-attr]

@@ -47,15 +47,23 @@ class Event:
     blueprint: str | None  # dotted blueprint name of the hook, None for the app's own
     depth: Mapping[str, int]  # {"app": n, "request": m} after the step
 
+    # ``_raw`` is a slot, not a field: the bus sets it without a per-instance dict, which is
+    # most of what an event costs to build. The filled-in fields live in the instance dict.
+    __slots__ = ("__dict__", "_raw")
+
+    def __post_init__(self) -> None:
+        _set_raw(self, None)  # built whole through ``__init__``: nothing to fill in
+
     def __getattr__(self, attr: str) -> Any:
         # Reached only when the instance dict lacks ``attr``: fill in a raw event's fields.
-        d = self.__dict__
-        raw = d.get("_raw")
-        if raw is None or attr[:2] == "__":
+        if attr[:1] == "_":  # never fill for private or dunder lookups (copy, pickle...)
+            raise AttributeError(attr)
+        raw = _raw_of(self)
+        if raw is None:
             raise AttributeError(attr)
         self._fill(raw)
         try:
-            return d[attr]
+            return self.__dict__[attr]
         except KeyError:
             raise AttributeError(attr) from None
 
@@ -71,7 +79,8 @@ class Event:
         d["blueprint"] = blueprint
         d["depth"] = depth
         d.update(extras if type(extras) is dict else self._decode(extras))
-        d.pop("_raw", None)  # another thread may have filled it at the same time
+        # Another thread may fill the same event at the same time: both write equal values.
+        _set_raw(self, None)
 
     @classmethod
     def _decode(cls, extras: tuple[Any, ...]) -> Mapping[str, Any]:
@@ -85,11 +94,10 @@ class Event:
 
     def as_dict(self) -> dict[str, Any]:
         """Every field by name, common ones first (the instance dict: read it, never change it)."""
-        d = self.__dict__
-        raw = d.get("_raw")
+        raw = _raw_of(self)
         if raw is not None:
             self._fill(raw)
-        return d
+        return self.__dict__
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON object of this event (common keys first, then the kind's fields)."""
@@ -113,6 +121,8 @@ class Event:
 
 _COMMON = tuple(f.name for f in dataclasses.fields(Event))
 _new = object.__new__
+_set_raw = Event.__dict__["_raw"].__set__  # the slot's own setter: events are frozen
+_raw_of = Event.__dict__["_raw"].__get__
 
 
 def make_event(
@@ -131,6 +141,7 @@ def make_event(
     ``fields`` must hold exactly the kind's own fields; it becomes the instance dictionary.
     """
     ev = _new(cls)
+    _set_raw(ev, None)
     fields["seq"] = seq
     fields["t_ns"] = t_ns
     fields["thread"] = thread

@@ -97,7 +97,11 @@ def _observe(
             top.request_id,
             name,
             None,
-            (label, ident, tuple([ctx.label for ctx in stack])),
+            (
+                label,
+                ident,
+                (top.label,) if len(stack) == 1 else tuple([ctx.label for ctx in stack]),
+            ),
         )
     elif change == "deleted":
         bus.emit(LocalDeleted, top.request_id, name, None, (label, ident))

@@ -42,7 +42,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
-from .summary import describe_error, summarize
+from .summary import MAX_STR, describe_error, summarize
 from .wrappers import Request, Response
 
 if TYPE_CHECKING:
@@ -61,11 +61,6 @@ def _status_of(response: Any) -> int:
     return getattr(response, "status_code", 0)
 
 
-def _header_pairs(headers: Any) -> tuple[tuple[str, str], ...]:
-    # Werkzeug keeps headers as (name, value) tuples: a tuple of them is a snapshot for free.
-    return tuple(headers)
-
-
 def current_request() -> Request:
     ctx = _request_ctx_stack.top
     assert ctx is not None, "no request context"
@@ -81,6 +76,7 @@ FieldsOf = Callable[[tuple[Any, ...], Any, "BaseException | None"], tuple[Any, .
 """Builds a hook event's own fields, in order, from (args, return value, exception raised)."""
 
 _BEFORE_PASSED = (None, False, None)  # returned None, no short circuit, no error
+_NO_ERRORS = (None, None)  # a teardown function called without an error, and not raising
 
 
 def _preprocessor_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
@@ -99,17 +95,25 @@ def _response_hook_fields(args: tuple[Any, ...], rv: Any, e: BaseException | Non
     return (_status_of(args[0]), describe_error(e))
 
 
-def _view_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
-    req = current_request()
+def _view_fields(req: Request, rv: Any, e: BaseException | None) -> tuple:
+    rule = req.url_rule
+    if e is not None:
+        returned, error = None, describe_error(e)
+    else:
+        # Most views return a short string: no call needed to summarize it.
+        returned = rv if type(rv) is str and len(rv) <= MAX_STR else summarize(rv)
+        error = None
     return (
-        req.endpoint,
+        rule.endpoint if rule is not None else None,
         summarize(req.view_args or {}),
-        None if e is not None else summarize(rv),
-        describe_error(e),
+        returned,
+        error,
     )
 
 
 def _teardown_fields(args: tuple[Any, ...], rv: Any, e: BaseException | None) -> tuple:
+    if args[0] is None and e is None:
+        return _NO_ERRORS
     return (describe_error(args[0]), describe_error(e))
 
 
@@ -246,9 +250,27 @@ class Lifecycle:
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]
         view_args = req.view_args or {}
-        return self.call_hook(
-            View, view, req.blueprint, (), _view_fields, ctx.request_id, kwargs=view_args
-        )
+        bus = self.events
+        if not bus.active:
+            return self.ensure_sync(view)(**view_args)
+        return self._call_view(bus, view, req, ctx.request_id, view_args)
+
+    def _call_view(
+        self,
+        bus: EventBus,
+        view: Callable[..., Any],
+        req: Request,
+        request_id: int | None,
+        view_args: dict[str, Any],
+    ) -> Any:
+        """Call the view and report it, with the view arguments as it leaves them."""
+        try:
+            rv = self.ensure_sync(view)(**view_args)
+        except Exception as e:
+            bus.emit(View, request_id, view, req.blueprint, _view_fields(req, None, e))
+            raise
+        bus.emit(View, request_id, view, req.blueprint, _view_fields(req, rv, None))
+        return rv
 
     def make_default_options_response(self) -> Response:
         adapter = _request_ctx_stack.top.url_adapter  # type: ignore[union-attr]
@@ -267,12 +289,13 @@ class Lifecycle:
                 request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
             bus = self.events
             if bus.active:
+                # Werkzeug keeps headers as (name, value) tuples: a tuple of them is a snapshot.
                 bus.emit(
                     RequestFinished,
                     current_request_id(),
                     None,
                     None,
-                    (response.status_code, _header_pairs(response.headers)),
+                    (response.status_code, tuple(response.headers)),
                 )
         except Exception:
             if not from_error_handler:
@@ -368,9 +391,10 @@ class Lifecycle:
         session = ctx._session
         prefix = f"{self.session_interface.get_cookie_name(self)}="
         set_cookie = None
-        for key, value in response.headers:
+        for key, value in reversed(response.headers._list):  # the last one written counts
             if key == "Set-Cookie" and value.startswith(prefix):
                 set_cookie = value
+                break
         deleted = set_cookie is not None and "Max-Age=0" in set_cookie
         self.events.emit(
             SessionSaved,
@@ -397,7 +421,7 @@ class Lifecycle:
         ctx = _request_ctx_stack.top
         assert ctx is not None
         bus = self.events
-        error = describe_error(exc) if bus.active else None
+        error = describe_error(exc) if exc is not None and bus.active else None
         for name in chain(ctx.request.blueprints, (None,)):
             if name in self.teardown_request_funcs:
                 for func in reversed(self.teardown_request_funcs[name]):
@@ -415,7 +439,7 @@ class Lifecycle:
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         bus = self.events
-        error = describe_error(exc) if bus.active else None
+        error = describe_error(exc) if exc is not None and bus.active else None
         for func in reversed(self.teardown_appcontext_funcs):
             self.call_hook(TeardownAppcontext, func, None, (exc,), _teardown_fields, request_id)
         if appcontext_tearing_down.receivers:
