@@ -313,6 +313,54 @@ def test_unsubscribe() -> None:
     sub.unsubscribe()  # twice is harmless
 
 
+def test_a_kept_emit_reaches_later_subscribers_and_breakpoints() -> None:
+    """Instrumentation may keep ``bus.emit`` (the Flask adapter does): it must see who
+    subscribes, unsubscribes or arms a pause point after it was taken."""
+    app = _plain_app()
+    emit = app.events.emit
+    events: list[Event] = []
+    sub = app.subscribe(events.append)
+    assert app.events.emit is emit
+    emit(EVENT_TYPES["request_started"], 7, None, None, ())
+    assert [(e.kind, e.request_id) for e in events] == [("request_started", 7)]
+    sub.unsubscribe()
+    emit(EVENT_TYPES["request_started"], 8, None, None, ())
+    assert len(events) == 1
+    app.events.breakpoints.set_kinds(["view"])
+    held = threading.Thread(target=lambda: app.test_client().get("/x"))
+    held.start()
+    try:
+        for _ in range(400):
+            if app.events.breakpoints.paused():
+                break
+            threading.Event().wait(0.01)
+        assert [p.event.kind for p in app.events.breakpoints.paused()] == ["view"]
+    finally:
+        app.events.breakpoints.clear()
+        held.join(5)
+    assert not held.is_alive()
+
+
+def test_an_event_built_whole_reads_like_a_reported_one() -> None:
+    """Events made through the dataclass constructor (tools, tests) need no filling in."""
+    cls = EVENT_TYPES["after_request"]
+    event = cls(
+        seq=1,
+        t_ns=2,
+        thread=3,
+        request_id=4,
+        name="after",
+        blueprint=None,
+        depth={"app": 1, "request": 1},
+        status=200,
+        error=None,
+    )
+    assert event.status == 200 and event.as_dict()["name"] == "after"
+    assert event.to_json()["kind"] == "after_request"
+    with pytest.raises(AttributeError):
+        event.no_such_field  # noqa: B018
+
+
 def test_events_go_to_the_app_whose_context_it_is() -> None:
     one, two = _plain_app(), App("two")
 
