@@ -31,6 +31,7 @@ from .errors import ErrorHandling
 from .events import (
     Event,
 )
+from .fastpaths import bind_request, speed_up
 from .globals import _depth_by_ident, _request_ctx_stack
 from .jsonprovider import JSONProvider
 from .lifecycle import Lifecycle
@@ -65,6 +66,7 @@ class App(Scaffold, Lifecycle, ErrorHandling):
         self.config = Config(DEFAULT_CONFIG)  # Flask's settings and defaults
         self.url_map = self.url_map_class()  # Werkzeug routing
         self.url_map.host_matching = False
+        speed_up(self.url_map._matcher)  # the same URL matching, cheaper per request
         self.subdomain_matching = False  # as Flask's default
         self.blueprints: dict[str, Blueprint] = {}  # dotted name -> blueprint
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []  # run on app ctx pop
@@ -254,14 +256,22 @@ class App(Scaffold, Lifecycle, ErrorHandling):
         if request is not None:
             if (trusted_hosts := self.config["TRUSTED_HOSTS"]) is not None:
                 request.trusted_hosts = trusted_hosts
-            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
+            host = get_host(request.environ, request.trusted_hosts)
+            request.host = host  # type: ignore[misc]
             subdomain = None
             server_name = self.config["SERVER_NAME"]
-            if self.url_map.host_matching:
+            url_map = self.url_map
+            if url_map.host_matching:
                 server_name = None
             elif not self.subdomain_matching:
-                subdomain = self.url_map.default_subdomain or ""
-            return self.url_map.bind_to_environ(
+                subdomain = url_map.default_subdomain or ""
+            if server_name is None:
+                # Everything bind_to_environ would work out again follows from the host just
+                # validated; it builds the same adapter (or None: Werkzeug's path decides).
+                adapter = bind_request(url_map, request.environ, host, subdomain)
+                if adapter is not None:
+                    return adapter
+            return url_map.bind_to_environ(
                 request.environ, server_name=server_name, subdomain=subdomain
             )
         if self.config["SERVER_NAME"] is not None:

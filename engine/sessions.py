@@ -23,6 +23,7 @@ from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import _lazy_sha1 as _itsdangerous_lazy_sha1
 from werkzeug.datastructures import CallbackDict
 
+from .fastpaths import add_vary_cookie, set_session_cookie
 from .json_tag import TaggedJSONSerializer
 from .signing import CookieSerializer, TimedCookieSigner
 
@@ -289,7 +290,7 @@ class SecureCookieSessionInterface(SessionInterface):
         # only when the first was not: each ``response.vary`` re-parses the header.
         varied = bool(session.accessed)
         if varied:
-            response.vary.add("Cookie")
+            add_vary_cookie(response)
 
         # An emptied session deletes the cookie; an empty untouched one sets nothing.
         if not session:
@@ -304,7 +305,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     httponly=httponly,
                 )
                 if not varied:
-                    response.vary.add("Cookie")
+                    add_vary_cookie(response)
             return
 
         if not self.should_set_cookie(app, session):
@@ -312,9 +313,10 @@ class SecureCookieSessionInterface(SessionInterface):
 
         expires = self.get_expiration_time(app, session)
         val = self._request_signer(app).dumps(dict(session))  # type: ignore[union-attr]
-        response.set_cookie(
+        set_session_cookie(
+            response,
             name,
-            val,
+            val,  # type: ignore[arg-type]
             expires=expires,
             httponly=httponly,
             domain=domain,
@@ -324,7 +326,7 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
         )
         if not varied:
-            response.vary.add("Cookie")
+            add_vary_cookie(response)
 
 
 _GET_SIGNING_SERIALIZER = SecureCookieSessionInterface.get_signing_serializer

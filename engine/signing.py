@@ -30,6 +30,8 @@ import itsdangerous.timed as _timed  # its ``time`` attribute is what tests free
 from itsdangerous.exc import BadPayload, BadSignature, BadTimeSignature, SignatureExpired
 from itsdangerous.serializer import is_text_serializer
 
+from .zlib_bound import cannot_shrink
+
 __all__ = ["CookieSerializer", "TimedCookieSigner"]
 
 
@@ -126,11 +128,16 @@ class TimedCookieSigner:
         if isinstance(json, str):
             json = json.encode("utf-8")
         # url_safe.py: compress only when that saves more than one byte, and mark it with ".".
-        compressed = zlib.compress(json)
-        if len(compressed) < len(json) - 1:
-            value = b"." + _b2a(compressed, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
-        else:
+        # A payload zlib provably cannot shrink that much skips the attempt (zlib.compress
+        # sets up ~256 KiB of state each call: more CPU than the rest of the signing).
+        if cannot_shrink(json):
             value = _b2a(json, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+        else:
+            compressed = zlib.compress(json)
+            if len(compressed) < len(json) - 1:
+                value = b"." + _b2a(compressed, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
+            else:
+                value = _b2a(json, newline=False).translate(_TO_URLSAFE).rstrip(b"=")
         # timed.py: "." + base64(int timestamp, big-endian, no leading zero bytes); the clock
         # is itsdangerous' ``time`` so that freezing it there freezes it here too.
         ts = int(_timed.time.time())

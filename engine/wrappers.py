@@ -5,11 +5,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from werkzeug.datastructures import EnvironHeaders, ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import Rule
+from werkzeug.sansio.http import parse_cookie
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _Request
 from werkzeug.wrappers import Response as _Response
 
+from .fastpaths import RequestFastPaths, ResponseFastPaths, cookie_header_values
 from .globals import _app_ctx_stack
 
 __all__ = ["Request", "Response"]
@@ -24,7 +28,7 @@ def _split_blueprint_path(name: str) -> list[str]:
     return out
 
 
-class Request(_Request):
+class Request(RequestFastPaths, _Request):
     """The request object: Werkzeug's, plus the matched rule and its blueprints."""
 
     json_module: Any = None
@@ -76,6 +80,12 @@ class Request(_Request):
     def max_form_parts(self, value: int | None) -> None:
         self._max_form_parts = value
 
+    def close(self) -> None:
+        # Werkzeug's close walks ``files or ()`` through iter_multi_items (isinstance checks
+        # against abstract classes); with no uploaded files there is nothing to close.
+        if self.__dict__.get("files"):
+            super().close()
+
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
         # Outside debug mode the decoder's message stays private: a plain 400, as Flask.
         try:
@@ -85,6 +95,24 @@ class Request(_Request):
             if top is not None and top.app.debug:
                 raise
             raise BadRequest() from ebr
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """Werkzeug's ``cookies``, reading the ``Cookie`` header straight from the environ.
+
+        Werkzeug's ``headers.getlist("Cookie")`` title-cases every ``HTTP_*`` key of the
+        environ to find it; ``cookie_header_values`` finds the same values in the same order.
+        """
+        headers = self.headers
+        values = None
+        if type(headers) is EnvironHeaders:
+            values = cookie_header_values(headers.environ)
+        if values is None:
+            values = headers.getlist("Cookie")
+        header = ";".join(values)
+        # Werkzeug's own parser, always: its rules change between releases (3.1.9 drops
+        # cookies with unquoted spaces), and the engine must read cookies as Flask does.
+        return parse_cookie(header, cls=self.dict_storage_class)  # type: ignore[no-any-return]
 
     @property
     def endpoint(self) -> str | None:
@@ -106,7 +134,7 @@ class Request(_Request):
         return _split_blueprint_path(name)
 
 
-class Response(_Response):
+class Response(ResponseFastPaths, _Response):
     """The response object; HTML by default, as in Flask."""
 
     default_mimetype = "text/html"
