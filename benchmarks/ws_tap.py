@@ -4,13 +4,13 @@
     off, with the tap on and nobody listening, and with the tap on and a subscriber taking
     every event. The client runs in a separate process (the websockets sync client), so the
     server's GIL is its own. Target: tap + subscriber >= 0.9x of no tap. The three modes run
-    back to back in every round; each row gives the best run (as always), the median of the
-    per-round ratios, and the CPU time (user and system) of the server thread that runs the
-    connection, per round trip. The CPU column is closest to the tap's own cost: the
-    wall-clock ratios also move with the client, whose reader and main threads hand over
-    the GIL at a cost that depends on how fast the server answers, and with whatever else
-    the machine runs. The subscriber only keeps events; filling them in (and inflating)
-    happens when they are first read, timed separately afterwards.
+    back to back in every round, each in turn first; each row gives the best run (as
+    always), the median of the per-round ratios, and the CPU time (user and system) of the
+    server thread that runs the connection, per round trip. The CPU column is closest to the
+    tap's own cost: the wall-clock ratios also move with the client, whose reader and main
+    threads hand over the GIL at a cost that depends on how fast the server answers, and
+    with whatever else the machine runs. The subscriber only keeps events; filling them in
+    (and inflating) happens when they are first read, timed separately afterwards.
 (b) The frame parser alone: ``FrameReader.feed`` against ``websockets.frames.Frame.parse``
     driven the way websockets' ``Protocol.parse`` drives it (a generator reading through a
     ``StreamReader`` fed chunk by chunk), on the same byte stream of masked client frames.
@@ -111,7 +111,11 @@ def bench_echo(rounds: int, n: int) -> None:
             count = n if size < 1024 else max(n // 4, 50)
             kept: list[Any] = []
             for round_ in range(rounds):
-                for mode in modes:  # interleaved, so drift hits every mode alike
+                # Interleaved, so drift hits every mode alike, and in turn first, second and
+                # third, so neither does what ran just before (the client's start, the last
+                # run's kept events being freed) favour one of them.
+                shift = round_ % len(modes)
+                for mode in modes[shift:] + modes[:shift]:
                     sub = configure(mode)
                     try:
                         times[mode].append(_client_run(url, count, size, binary))

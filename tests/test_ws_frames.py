@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import struct
@@ -745,3 +746,139 @@ def test_ws_events_still_take_field_dicts_and_tuples() -> None:
         del a["seq"], b["seq"]
         assert a == b
     assert frame_dict["payload_preview"] == message_dict["preview"] == "Hello"
+
+
+def _one_frame_per_chunk() -> list[tuple[str, bytes]]:
+    """Frames the tap takes whole, and frames that look like them but are not, both ways,
+    under permessage-deflate with context takeover in both directions (RFC 7692 §7.2.3)."""
+    comp = {"in": zlib.compressobj(wbits=-15), "out": zlib.compressobj(wbits=-15)}
+    key: dict[str, bytes | None] = {"in": b"k3y!", "out": None}
+    out: list[tuple[str, bytes]] = []
+    for direction in ("in", "out", "in", "out"):
+        k = key[direction]
+        for opcode, data in (
+            (1, b"short"),
+            (1, "é€x".encode() * 30),
+            (1, b"y" * 300),
+            (2, bytes(range(256)) * 3),
+            (2, b"z" * 70_000),  # in: inflates past max_size
+        ):
+            wire = _deflate(data, comp[direction])
+            out.append((direction, encode_frame(opcode, wire, rsv=0x40, masking_key=k)))
+        out += [
+            (direction, encode_frame(1, "plain é".encode(), masking_key=k)),
+            (direction, encode_frame(1, b"bad \xc3\x28 text", masking_key=k)),
+            (direction, encode_frame(2, b"", masking_key=k)),
+            (direction, encode_frame(2, b"\x00" * 200, masking_key=k)),  # 16-bit length
+            (direction, encode_frame(1, b"x" * 1500, masking_key=k)),  # in: over max_size
+            (direction, encode_frame(1, b"long", masking_key=k, length_encoding=16)),
+            (direction, encode_frame(1, b"rsv2", rsv=0x20, masking_key=k)),
+            (direction, encode_frame(2, b"mask", masking_key=b"abcd")),  # out: masked
+            (direction, encode_frame(1, b"frag", fin=False, masking_key=k)),
+            (direction, encode_frame(0, b"ment", masking_key=k)),
+            (direction, encode_frame(9, b"ping", masking_key=k)),
+            (direction, encode_frame(2, b"not deflate", rsv=0x40, masking_key=k)),
+        ]
+    out.append(("in", encode_frame(8, b"\x03\xe8", masking_key=b"wxyz")))
+    return out
+
+
+def test_whole_frame_chunks_give_what_the_frame_reader_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A chunk that is one whole message in one frame takes the tap's short way; the same
+    frames in two chunks go through ``FrameReader`` and ``process``: the same events."""
+    frames = _one_frame_per_chunk()
+    feeds = 0
+
+    class CountingReader(FrameReader):
+        __slots__ = ()
+
+        def feed(self, data: bytes | bytearray | memoryview) -> list[WireFrame]:
+            nonlocal feeds
+            feeds += 1 if data else 0
+            return super().feed(data)
+
+    monkeypatch.setattr(tap_module, "FrameReader", CountingReader)
+
+    def run(split: bool, *, listen_from: int = 0) -> list[dict[str, Any]]:
+        bus = EventBus({})
+        kept: list[Event] = []
+        tap = WsTap(3, bus, origin=(4, "echo", None), extensions=_DEFLATE, max_size=1000)
+        for i, (direction, frame) in enumerate(frames):
+            if i == listen_from:
+                bus.subscribe(kept.append)
+            feed = tap.feed_in if direction == "in" else tap.feed_out
+            # Split after the first byte: the reader then holds a byte when the rest comes,
+            # and parses the frame whole, as from one chunk, only not the short way.
+            for chunk in [frame[:1], frame[1:]] if split else [b"", frame]:
+                feed(chunk)
+        tap.eof_in()
+        tap.eof_out()
+        return [_json(e) for e in kept]
+
+    whole = run(split=False)
+    taken_whole = feeds
+    assert run(split=True) == whole
+    assert taken_whole < len(frames) / 2  # most frames did take the short way
+    messages = [e for e in whole if e["kind"] == "ws_message"]
+    assert [(m["length"], m["preview"][:6], m["error"]) for m in messages[:5]] == [
+        (5, "short", None),
+        (180, "é€xé€x", None),
+        (300, "yyyyyy", None),
+        (768, "000102", None),
+        (1001, "7a7a7a", "inflates to more than 1000 bytes"),
+    ]
+    assert messages[5]["preview"] == "plain é" and messages[6]["error"].startswith("invalid UTF-8")
+    # Nobody listening for the first frames: what the tap says of the rest is still the same.
+    for listen_from in (1, 7):
+        assert run(split=False, listen_from=listen_from) == run(True, listen_from=listen_from)
+
+
+_DEFLATE = "permessage-deflate"
+
+
+def test_queues_of_ended_connections_are_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events name their inflate queue by number: a queue stays reachable while its events
+    may need it, and is let go once no frame will come and none waits to be inflated."""
+    monkeypatch.setattr(tap_module, "ENDED_QUEUES", 2)
+    bus = EventBus({})
+    kept: list[Event] = []
+    bus.subscribe(kept.append)
+    texts = [f"connection {i}: " + "hello " * i for i in range(5)]
+    taps = []
+    for text in texts:
+        tap = WsTap(1, bus, extensions="permessage-deflate")
+        wire = _deflate(text.encode(), zlib.compressobj(wbits=-15))
+        tap.feed_in(encode_frame(1, wire, rsv=0x40, masking_key=b"abcd"))
+        taps.append(tap)
+    ids = [tap.inbound.qid for tap in taps]
+    assert all(qid in tap_module._queues for qid in ids)  # open: kept whatever happens
+    for tap in taps[:4]:
+        tap.eof_in()
+    # Ended with a frame waiting: the newest two are kept, the older ones were inflated.
+    assert [qid in tap_module._queues for qid in ids] == [False, False, True, True, True]
+    assert [tap.inbound.queue.inflated > 0 for tap in taps] == [True, True, False, False, False]
+    del taps[4]  # never ended (a write failed, say): letting go of the tap closes its queue
+    gc.collect()
+    previews = [e.preview for e in kept if e.kind == "ws_message"]
+    assert previews == [t[:64] for t in texts]
+    assert not any(qid in tap_module._queues for qid in ids)  # read: nothing to keep
+    assert all(q.id not in ids for q in tap_module._ended)
+
+
+def test_raw_values_leave_nothing_for_the_collector_to_track() -> None:
+    """A capture keeps every event: what the tap hands over (and queues) holds no container
+    the garbage collector tracks, so its passes over a growing capture stay short."""
+    sink = _Sink()
+    tap = _run_tap(_conversation(6)[0], sink)  # type: ignore[arg-type]
+    tap.feed_in(encode_frame(1, b"one frame, one chunk", masking_key=b"abcd"))
+    wire = _deflate(b"compressed, one chunk", zlib.compressobj(wbits=-15))
+    tap.feed_out(encode_frame(1, wire, rsv=0x40))
+    gc.collect()
+    gc.collect()  # a tuple is untracked once the collector saw its items untracked
+    assert sink.raw and not any(gc.is_tracked(extras) for _, extras in sink.raw)
+    queue = tap.outbound.queue
+    assert queue is not None and queue._pending
+    assert not any(gc.is_tracked(entry) for entry in queue._pending)
+    assert sink.events[-1][1]["preview"] == "compressed, one chunk"  # and still inflates

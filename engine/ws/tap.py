@@ -15,23 +15,33 @@ the wire (the frame's header bytes, the start of its payload as sent) and what o
 stream position tells (errors, close code, the message a frame belongs to);
 ``frame_fields`` / ``message_fields`` derive the bits, hex and previews when somebody
 reads the event. A capture that only keeps events pays for none of that. A frame that is a
-whole message, the common case, gives its ``ws_frame`` and ``ws_message`` one shared tuple.
+whole message, the common case, gives its ``ws_frame`` and ``ws_message`` one shared tuple;
+a chunk that is such a frame, as interactive traffic reads and writes them, is taken whole
+on a short way that neither calls the frame parser nor copies the chunk.
 
 Inflating is deferred the same way. The compressed payloads of a direction wait, as the
 bytes that crossed the wire, in that direction's ``InflateQueue``, and are inflated strictly
 in wire order (context takeover makes every message depend on the ones before, RFC 7692
 §7.2.3) when an event that needs a result is first read, or at once when more than
-``INFLATE_BACKLOG`` compressed bytes wait. Messages that begin while nobody listens are not
+``INFLATE_BACKLOG`` compressed bytes wait, or when more than ``ENDED_QUEUES`` ended
+connections keep frames waiting. Messages that begin while nobody listens are not
 inflated at all; under context takeover one skipped that way leaves the tap unable to
 inflate later ones, which their ``ws_message`` says in ``error`` (sizes are then the wire
 sizes).
+
+What the tap hands the bus holds nothing the garbage collector keeps tracking (see the
+queue's entries below): a capture that keeps every event costs the collector the events
+themselves and nothing more.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
+import marshal
 import re
 import threading
+import weakref
 import zlib
 from collections import deque
 from collections.abc import Callable
@@ -41,6 +51,7 @@ from ..events import Event, WsFrame, WsMessage
 from .frames import OPCODE_NAMES, FrameReader, opcode_name, unmask
 
 __all__ = [
+    "ENDED_QUEUES",
     "INFLATE_BACKLOG",
     "PREVIEW_BYTES",
     "Bus",
@@ -169,29 +180,59 @@ def _payload(frame: Frame, n: int | None = None) -> bytes:
 
 # -- deferred inflating ----------------------------------------------------------------------
 
-# A queued frame ("piece") is a small list, not an object: one is made per compressed frame
-# on the hot path, and a list is several times cheaper to build than an instance. Its
-# message's inflate state follows in the same list when the frame is the whole message;
-# a fragmented message keeps it in a list of its own (same layout), that its pieces name.
-# Only ``InflateQueue`` and the decoders read these lists.
-_P_WIRE = 0  # the payload as on the wire (masked when masked); None once inflated
-_P_HEADER = 1  # the frame's header bytes (the masking key is their last 4)
-_P_FIN = 2
-_P_COMPLETE = 3  # False for a frame cut short: it is counted, not inflated
-_P_STATE = 4  # the list holding its message's state; None: this one
-_P_SIZE = 5  # bytes it inflated to, once inflated (None for a frame cut short)
-_M_LENGTH = 6  # the message's inflated bytes so far
-_M_HEAD = 7  # first PREVIEW_BYTES of its inflated payload
-_M_ERROR = 8  # first problem found
-_M_DECODER = 9  # incremental UTF-8 decoder of a fragmented text message
-_M_FRAMES = 10  # frames inflated so far
-_M_TEXT = 11  # a text message: check its UTF-8 (RFC 6455 §8.1)
-_M_QUEUE = 12  # the InflateQueue that inflates it
+# A queued frame ("entry") is a plain tuple of immutable wire values and its result slot:
+#   (buf, start, header, first, fin, complete, slot, text)
+# or, for a whole message in one frame no longer than its head, the "whole" raw values of its
+# events (below), which hold the same.
+# buf[start:] is the payload as on the wire (masked when masked); header is the frame's
+# header, or None when it is buf[:start] (the chunk that held the frame, kept as it was read,
+# so the hot path copies nothing); first: the frame begins its message; complete: False for
+# a frame cut short, which is counted, not inflated; text: its message is text, whose UTF-8
+# is checked (RFC 6455 §8.1). The slot is a bytearray the queue fills in, once, with the
+# marshalled results (see ``_results``).
+#
+# Why a bytearray and a queue number instead of an object or a list: a capture keeps every
+# event, and each container the garbage collector tracks among what it keeps is visited
+# again at every collection of the old generation. A bytearray references nothing, so it is
+# not tracked; a tuple holding only such values is untracked by the collector's first pass
+# over it. The raw values of a ws_frame / ws_message event then add nothing tracked beyond
+# the event itself. The events find their queue by number, in ``_queues``.
+_LENGTH = 0  # of the message being inflated: its inflated bytes so far
+_HEAD = 1  # first PREVIEW_BYTES of its inflated payload
+_ERROR = 2  # first problem found
+_DECODER = 3  # incremental UTF-8 decoder of a fragmented text message
+_FRAMES = 4  # frames inflated so far
+_TEXT = 5  # a text message: check its UTF-8
+
+ENDED_QUEUES = 16
+"""Queues of ended connections that may keep frames waiting for a reader; the oldest past
+this many is inflated at once (its events then need it no more) and let go."""
+
+_new_slot = bytearray().copy  # an empty bytearray, without bytearray()'s argument parsing
+_queues: dict[int, InflateQueue] = {}  # every queue whose events may still need it
+_queue_ids = itertools.count(1)
+_ended: deque[InflateQueue] = deque()  # closed queues still holding frames, oldest first
+_ended_lock = threading.Lock()
 
 
-def _state(piece: list[Any]) -> list[Any]:
-    state = piece[_P_STATE]
-    return piece if state is None else state  # type: ignore[no-any-return]
+def _forget(queue: InflateQueue) -> None:
+    """Drop a closed queue that holds no frames: every event it served has its results."""
+    _queues.pop(queue.id, None)
+    with _ended_lock:
+        try:
+            _ended.remove(queue)
+        except ValueError:
+            pass
+
+
+def _results(slot: bytearray, qid: int) -> tuple[int | None, int, bytes, str | None]:
+    """(inflated size of the frame or None when cut short, then its message's inflated
+    length, head and error as of that frame) of a queued frame, inflating up to it first."""
+    if not slot:
+        queue = _queues.get(qid)
+        if queue is not None:  # None: it was settled before it was let go
+            queue.settle(slot)
+    return marshal.loads(slot)  # type: ignore[no-any-return]
 
 
 class InflateQueue:
@@ -202,14 +243,17 @@ class InflateQueue:
     deflate stream with context takeover can only be read in order (RFC 7692 §7.2.3).
     The queue holds only the immutable payload bytes that crossed the wire, so reading an
     event long after the connection moved on gives what inflating at once would have.
+    ``close()`` says no frame will follow; a closed queue is let go once it holds no frames.
     """
 
     __slots__ = (
-        "_current",
         "_inflater",
         "_lock",
+        "_msg",
         "_pending",
         "added",
+        "closed",
+        "id",
         "inflated",
         "max_size",
         "reset_per_message",
@@ -219,73 +263,111 @@ class InflateQueue:
         self.reset_per_message = reset_per_message  # the sender restarts its window per message
         self.max_size = max_size  # inflate no message past this (a zip bomb costs no memory)
         self._inflater: Any = None  # zlib decompressor, made on first use (most never need one)
-        self._current: list[Any] | None = None  # state of the message being inflated
-        self._pending: deque[list[Any]] = deque()  # pieces not inflated yet, in wire order
+        self._msg: list[Any] | None = None  # state of the message being inflated (_LENGTH...)
+        self._pending: deque[tuple[Any, ...]] = deque()  # entries not inflated, in wire order
         self._lock = threading.Lock()  # one inflater, readers on any thread
         self.added = 0  # compressed bytes queued so far (connection thread only)
         self.inflated = 0  # compressed bytes inflated so far (under the lock)
+        self.closed = False  # no frame will be added any more
+        self.id = next(_queue_ids)  # how raw event values name it
+        _queues[self.id] = self
 
-    def message(self, text: bool) -> list[Any]:
-        """The state of a fragmented compressed message, named by each of its pieces."""
-        return [None, None, None, None, None, None, 0, b"", None, None, 0, text, self]
-
-    def add(self, piece: list[Any]) -> list[Any]:
-        """Queue ``piece`` (a frame cut short included: it keeps the count right)."""
-        self._pending.append(piece)
-        self.added += len(piece[_P_WIRE])
+    def add(self, entry: tuple[Any, ...]) -> bytearray:
+        """Queue ``entry`` (a frame cut short included: it keeps the count right); its slot."""
+        self._pending.append(entry)
+        self.added += len(entry[0]) - entry[1]
+        slot: bytearray = entry[6]
         if self.added - self.inflated > INFLATE_BACKLOG:
-            self.settle(piece)  # nobody reads: keep memory bounded by inflating now
-        return piece
+            self.settle(slot)  # nobody reads: keep memory bounded by inflating now
+        return slot
 
-    def settle(self, piece: list[Any]) -> None:
-        """Inflate every queued frame up to and including ``piece``."""
-        if piece[_P_WIRE] is None:  # set last, under the lock: the results are in place
+    def settle(self, slot: bytearray) -> None:
+        """Inflate every queued frame up to and including the one ``slot`` belongs to."""
+        if slot:  # filled last, under the lock: the results are in place
             return
         with self._lock:
             pending = self._pending
-            while piece[_P_WIRE] is not None:
+            while not slot:
                 self._step(pending.popleft())
+            drained = self.closed and not pending
+        if drained:
+            _forget(self)
 
-    def _step(self, piece: list[Any]) -> None:
-        wire, header, fin, complete = piece[:4]
-        state = _state(piece)
-        if state is not self._current:
-            self._current = state
+    def settle_all(self) -> None:
+        """Inflate every queued frame."""
+        with self._lock:
+            pending = self._pending
+            while pending:
+                self._step(pending.popleft())
+            drained = self.closed
+        if drained:
+            _forget(self)
+
+    def close(self) -> None:
+        """No frame will follow. Let go at once when nothing waits; otherwise kept (for the
+        events still to be read) among at most ``ENDED_QUEUES`` others."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            drained = not self._pending
+        if drained:
+            _forget(self)
+            return
+        with _ended_lock:
+            _ended.append(self)
+            evicted = [_ended.popleft() for _ in range(len(_ended) - ENDED_QUEUES)]
+        for queue in evicted:  # outside _ended_lock: settling takes the queue's lock
+            queue.settle_all()
+
+    def _step(self, entry: tuple[Any, ...]) -> None:
+        if entry[0] is WHOLE:  # a whole message's raw values: its head is the whole frame
+            buf, start, slot = entry[3], entry[4], entry[9]
+            header, first, fin, complete, text = None, True, True, True, buf[0] & 0x0F == 0x1
+        else:
+            buf, start, header, first, fin, complete, slot, text = entry
+        wire = buf[start:] if start else buf
+        msg = self._msg
+        if first or msg is None:
+            msg = self._msg = [0, b"", None, None, 0, text]
             if self.reset_per_message or self._inflater is None:
                 self._inflater = zlib.decompressobj(wbits=-15)  # raw deflate, RFC 7692 §7.2.2
-        state[_M_FRAMES] += 1
+        msg[_FRAMES] += 1
         size = None
         if complete:
+            if header is None:
+                header = buf[:start]
             payload = unmask(wire, header[-4:]) if header[1] & 0x80 else wire
-            data = self._inflate(payload, fin, state)
+            data = self._inflate(payload, fin, msg)
             size = len(data)
-            state[_M_LENGTH] += size
-            missing = PREVIEW_BYTES - len(state[_M_HEAD])
+            msg[_LENGTH] += size
+            missing = PREVIEW_BYTES - len(msg[_HEAD])
             if missing > 0:
-                state[_M_HEAD] += data[:missing]
-            if state[_M_TEXT] and state[_M_ERROR] is None:
+                msg[_HEAD] += data[:missing]
+            if msg[_TEXT] and msg[_ERROR] is None:
                 try:
-                    if state[_M_DECODER] is None and fin and state[_M_FRAMES] == 1:
+                    if msg[_DECODER] is None and fin and msg[_FRAMES] == 1:
                         str(data, "utf-8")  # a whole message in one frame: one C call
                     else:
-                        if state[_M_DECODER] is None:
-                            state[_M_DECODER] = _utf8_decoder()
-                        state[_M_DECODER].decode(data, fin)
+                        if msg[_DECODER] is None:
+                            msg[_DECODER] = _utf8_decoder()
+                        msg[_DECODER].decode(data, fin)
                 except UnicodeDecodeError as exc:
-                    state[_M_ERROR] = f"invalid UTF-8 in text message: {exc.reason}"
+                    msg[_ERROR] = f"invalid UTF-8 in text message: {exc.reason}"
         else:
             # Cut short (stream end, or over the limit and skipped): nothing to inflate, and
             # the inflater is out of step from here on, which later frames will show.
-            state[_M_LENGTH] += len(wire)
+            msg[_LENGTH] += len(wire)
         max_size = self.max_size
-        if max_size is not None and state[_M_LENGTH] > max_size and not state[_M_ERROR]:
-            state[_M_ERROR] = f"message of {state[_M_LENGTH]}+ bytes exceeds {max_size}"
+        if max_size is not None and msg[_LENGTH] > max_size and not msg[_ERROR]:
+            msg[_ERROR] = f"message of {msg[_LENGTH]}+ bytes exceeds {max_size}"
         self.inflated += len(wire)
-        piece[_P_SIZE] = size
-        piece[_P_WIRE] = None  # last: marks the piece done (and frees the payload)
+        # Last: a filled slot marks the entry done. One C call, so a reader on another
+        # thread sees it empty or whole.
+        slot += marshal.dumps((size, msg[_LENGTH], msg[_HEAD], msg[_ERROR]))
 
-    def _inflate(self, data: bytes, fin: bool, state: list[Any]) -> bytes:
-        error = state[_M_ERROR]
+    def _inflate(self, data: bytes, fin: bool, msg: list[Any]) -> bytes:
+        error = msg[_ERROR]
         if error is not None and error.startswith("inflat"):
             return b""
         if fin:
@@ -293,40 +375,43 @@ class InflateQueue:
         limit = 0
         if self.max_size is not None:
             # Never inflate past the limit (a zip bomb would otherwise cost the tap memory).
-            limit = max(self.max_size - state[_M_LENGTH] + 1, 1)
+            limit = max(self.max_size - msg[_LENGTH] + 1, 1)
         try:
             out: bytes = self._inflater.decompress(data, limit)
         except zlib.error as exc:
-            state[_M_ERROR] = f"inflating failed: {exc}"
+            msg[_ERROR] = f"inflating failed: {exc}"
             return b""
         if self._inflater.unconsumed_tail:
-            state[_M_ERROR] = f"inflates to more than {self.max_size} bytes"
+            msg[_ERROR] = f"inflates to more than {self.max_size} bytes"
             self._inflater = zlib.decompressobj(wbits=-15)
         return out
 
 
 # -- the events' fields, derived when read ---------------------------------------------------
 
-# The raw values the tap emits: a tuple whose first item names its layout. Only immutable
-# values from the wire, plus the queued piece of a compressed frame: the one mutable value,
-# whose results the queue fills in once, under its lock, from the immutable bytes the piece
-# holds, so they are the same whenever that happens. A tuple of plain values is also
-# untracked by the garbage collector after its first pass, which matters when a capture
-# keeps every event.
+# The raw values the tap emits: a tuple whose first item names its layout, holding only
+# immutable values from the wire and what only the stream position tells, plus, for a
+# queued compressed frame, its result slot (filled in once, under the queue's lock, from the
+# immutable bytes the queue holds, so the same whenever that happens) and its queue's number.
+# Nothing in it is tracked by the garbage collector once the collector has seen it once,
+# which matters when a capture keeps every event.
 #
 # "whole": a frame that is a whole message; its ws_frame and ws_message share the tuple.
-#   ("whole", connection_id, direction, header, wire_head, length, received, error,
-#    compressed, problem, piece)
+#   ("whole", connection_id, direction, head, header_length, length, error, compressed,
+#    problem, slot, queue)
 # "frame": any other frame, with the raw values of the ws_message it completes, if any.
-#   ("frame", connection_id, direction, header, wire_head, length, received, error,
-#    complete, text, piece, close, message)
+#   ("frame", connection_id, direction, head, header_length, length, received, error,
+#    complete, text, slot, queue, close, message)
 # "message": a fragmented message.
 #   ("message", connection_id, direction, opcode, frames, compressed, wire_length, length,
-#    head, error, piece)
+#    head, error, slot, queue)
 #
-# header: every byte before the payload; wire_head: the first PREVIEW_BYTES of the payload
-# as sent; received: payload bytes that arrived; piece: the (last) queued piece, or None;
-# problem: the message's error when not queued; close: (code, reason) of a close frame.
+# head (frames): the frame's header bytes, then the first PREVIEW_BYTES of its payload as
+# sent, in one bytes object (the chunk itself when it was one short frame); header_length
+# splits them. received: payload bytes that arrived (a whole message's all did). slot: the
+# result slot of the (last) queued frame, or None; queue: its InflateQueue's number.
+# problem: the message's error when not queued; close: (code, reason) of a close frame;
+# head (message): the start of its payload, unmasked, when not queued.
 WHOLE = "whole"
 FRAME = "frame"
 MESSAGE = "message"
@@ -334,31 +419,30 @@ MESSAGE = "message"
 
 def frame_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
     """The ``ws_frame`` fields of the tap's raw values (``WsFrame._decode`` calls this)."""
-    cid, direction, header, wire_head, length, received, error = raw[1:8]
     if raw[0] == WHOLE:
-        compressed, piece = raw[8], raw[10]
+        _, cid, direction, head, hlen, length, error, compressed, _, slot, qid = raw
+        received = length
         complete = True
-        text = header[0] & 0x0F == 0x1 and not compressed
+        text = head[0] & 0x0F == 0x1 and not compressed
         close = None
     else:
-        complete, text, piece, close = raw[8:12]
+        _, cid, direction, head, hlen, length, received, error, complete, text, slot, qid = raw[:12]
+        close = raw[12]
+    header = head[:hlen]
+    wire_head = head[hlen:]
     b0 = header[0]
     op = b0 & 0x0F
     b1 = header[1] if len(header) > 1 else 0
     masked = b1 >= 0x80
     # The preview's bytes unmasked: the XOR of RFC 6455 §5.3 from the payload's start.
-    head = unmask(wire_head, header[-4:]) if masked else wire_head
+    preview_bytes = unmask(wire_head, header[-4:]) if masked else wire_head
     if op >= 0x8:
-        preview, is_text = control_preview(head)
+        preview, is_text = control_preview(preview_bytes)
     elif text:
         whole = complete and op == 0x1 and b0 >= 0x80 and length <= PREVIEW_BYTES
-        preview, is_text = text_preview(head, whole)
+        preview, is_text = text_preview(preview_bytes, whole)
     else:
-        preview, is_text = head.hex(), False
-    inflated_size = None
-    if piece is not None:
-        _state(piece)[_M_QUEUE].settle(piece)
-        inflated_size = piece[_P_SIZE]
+        preview, is_text = preview_bytes.hex(), False
     code = b1 & 0x7F
     return {
         "connection_id": cid,
@@ -378,7 +462,7 @@ def frame_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
         "payload_preview": preview,
         "payload_preview_is_text": is_text,
         "wire_size": len(header) + received,
-        "inflated_size": inflated_size,
+        "inflated_size": _results(slot, qid)[0] if slot is not None else None,
         "error": error,
         "close_code": close[0] if close is not None else None,
         "close_reason": close[1] if close is not None else None,
@@ -388,22 +472,22 @@ def frame_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
 def message_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
     """The ``ws_message`` fields of the tap's raw values (``WsMessage._decode`` calls this).
 
-    With a queued piece, length, head and error are the inflated message's, known once the
-    queue reached that piece.
+    With a queued frame, length, head and error are the inflated message's, known once the
+    queue reached that frame.
     """
     if raw[0] == WHOLE:
-        _, cid, direction, header, wire_head, _, received, _, compressed, error, piece = raw
-        opcode = header[0] & 0x0F
+        _, cid, direction, frame_head, hlen, length, _, compressed, error, slot, qid = raw
+        opcode = frame_head[0] & 0x0F
         frames = 1
-        wire_length = length = received
-        # Not inflated: the head is the payload's, unmasked (RFC 6455 §5.3).
-        head = unmask(wire_head, header[-4:]) if header[1] & 0x80 else wire_head
+        wire_length = length
+        head = frame_head[hlen:]
+        if frame_head[1] & 0x80:  # not inflated: the payload's start, unmasked (RFC 6455 §5.3)
+            head = unmask(head, frame_head[hlen - 4 : hlen])
     else:
-        _, cid, direction, opcode, frames, compressed, wire_length, length, head, error, piece = raw
-    if piece is not None:
-        state = _state(piece)
-        state[_M_QUEUE].settle(piece)
-        length, head, error = state[_M_LENGTH], state[_M_HEAD], state[_M_ERROR]
+        _, cid, direction, opcode, frames, compressed, wire_length, length, head, error = raw[:10]
+        slot, qid = raw[10], raw[11]
+    if slot is not None:
+        _, length, head, error = _results(slot, qid)
     if opcode == 0x1:
         preview, is_text = text_preview(head, length <= PREVIEW_BYTES)
     else:
@@ -424,6 +508,46 @@ def message_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
 
 # -- the tap -----------------------------------------------------------------------------------
 
+_SHORT_MAX = (1 << 30) - 1  # longest chunk the tap's short way takes
+_EXT16 = 240  # in ``_whole_sizes``: plus the header length, when a 16-bit length follows
+_HEADER_LENGTH = bytes(
+    (2 if b1 & 0x7F < 126 else (4 if b1 & 0x7F == 126 else 10)) + (4 if b1 & 0x80 else 0)
+    for b1 in range(256)
+)
+"""By a frame's second byte: its header length. Two bytes, then a 16- or 64-bit length when
+the 7-bit one says 126 or 127, then the masking key when MASK is set (RFC 6455 §5.2)."""
+_sizes_cache: dict[tuple[bool, int], bytes] = {}
+
+
+def _whole_sizes(masked: bool, allowed_rsv: int) -> bytes:
+    """By the first two bytes of a frame (``b0 << 8 | b1``): its size in all when it is a
+    whole data message in one frame with a 7-bit length, ``_EXT16`` plus its header length
+    when it would be one with a 16-bit length, 0 when it cannot be one.
+
+    A whole message in one frame: FIN set, text or binary (RFC 6455 §5.4), no RSV bit but
+    the negotiated ones (§5.2), masked exactly when the client sent it (§5.1). One lookup
+    then settles everything the header's first two bytes can tell.
+    """
+    key = (masked, allowed_rsv)
+    table = _sizes_cache.get(key)
+    if table is None:
+        second = bytearray(256)  # by b1, for a b0 that qualifies
+        for b1 in range(256):
+            if (b1 >= 0x80) == masked:
+                hlen = 6 if masked else 2  # the masking key follows the length
+                code = b1 & 0x7F
+                second[b1] = (
+                    hlen + code if code < 126 else (_EXT16 + hlen + 2 if code == 126 else 0)
+                )
+        rows = [
+            bytes(second)
+            if b0 & 0x80 and b0 & 0x0F in (0x1, 0x2) and not b0 & 0x70 & ~allowed_rsv
+            else bytes(256)
+            for b0 in range(256)
+        ]
+        table = _sizes_cache[key] = b"".join(rows)
+    return table
+
 
 class DirectionTap:
     """The tap of one direction of a connection."""
@@ -438,14 +562,16 @@ class DirectionTap:
         closes: list[str] | None = None,
     ) -> None:
         inbound = direction == "in"
+        allowed_rsv = 0x40 if deflate is not None else 0
         self.direction = direction  # "in" (client to server) or "out"
         self.connection_id = connection_id  # carried by every event of this direction
         self.reader = FrameReader(
             inbound,  # client frames must be masked, server frames must not (§5.1)
-            allowed_rsv=0x40 if deflate is not None else 0,
+            allowed_rsv=allowed_rsv,
             max_payload=max_size if inbound else None,
             plain=True,  # tuples: read with _payload(), not WireFrame's properties
         )
+        self.sizes = _whole_sizes(inbound, allowed_rsv)  # the short way's first test
         self.max_size = max_size if inbound else None  # limit of a whole message, inflated
         self.compression = deflate is not None  # permessage-deflate negotiated
         # Each side's own flag decides whether its compressor restarts per message.
@@ -457,6 +583,11 @@ class DirectionTap:
             self.reset_per_message = deflate.server_no_context_takeover
         # Compressed frames wait here to be inflated in order (None without compression).
         self.queue = InflateQueue(self.reset_per_message, self.max_size) if deflate else None
+        self.qid = self.queue.id if self.queue is not None else None  # its number in events
+        if self.queue is not None:
+            # Events may outlive the tap: the queue only needs to learn that no frame follows
+            # (also when the stream never ended, as when a write failed).
+            weakref.finalize(self, self.queue.close).atexit = False
         self.msg_opcode: int | None = None  # opcode of the fragmented message in progress
         self.msg_compressed = False  # RSV1 was set on its first frame
         self.msg_frames = 0  # frames of it so far
@@ -465,8 +596,8 @@ class DirectionTap:
         self.msg_head = b""  # first PREVIEW_BYTES of its payload (when not queued)
         self.msg_decoder: Any = None  # incremental UTF-8 check of a fragmented text message
         self.msg_text_check = False  # check this message's UTF-8 (it began while listened to)
-        # Its inflate state while its frames go to the queue (compressed, listened to, in sync).
-        self.msg_state: list[Any] | None = None
+        # Its frames go to the queue (compressed, listened to, in sync).
+        self.msg_queued = False
         # The queue saw every compressed message so far (or the sender restarts per message).
         self.inflate_synced = True
         self.msg_error: str | None = None  # first problem found in the message (not queued)
@@ -486,6 +617,7 @@ class DirectionTap:
         Unmasks only what is needed now: whole payloads of uncompressed text messages, to
         check UTF-8 while somebody listens (RFC 6455 §8.1), and the start of a fragmented
         message for its preview. Compressed payloads are queued as they crossed the wire.
+        (``WsTap`` takes the common chunk, one whole message in one frame, without this.)
         """
         self.frames += 1
         header, length, wire, error, complete = frame
@@ -493,8 +625,8 @@ class DirectionTap:
         op = b0 & 0x0F
         if not (b0 & 0x80 and 0x1 <= op <= 0x2 and complete and self.msg_opcode is None):
             return self._frame(frame, build)
-        # The common frame: a whole message in one (FIN set, text or binary, RFC 6455 §5.4).
-        # The bookkeeping of ``_frame`` without the state a fragmented message needs.
+        # A whole message in one frame (FIN set, text or binary, RFC 6455 §5.4): the
+        # bookkeeping of ``_frame`` without the state a fragmented message needs.
         compressed = bool(b0 & 0x40) and self.compression
         if not build:
             if compressed:
@@ -502,18 +634,12 @@ class DirectionTap:
                 # window for good (RFC 7692 §7.2.3); a sender that restarts loses nothing.
                 self.inflate_synced = self.reset_per_message
             return None
-        piece = None
+        slot = None
         problem = None
-        received = len(wire)
         if compressed:
             if self.inflate_synced:
                 q: InflateQueue = self.queue  # type: ignore[assignment] # set: compressed
-                # The piece, then its message's state (its own: the frame is the message).
-                piece = [wire, header, True, True, None, None, 0, b"", None, None, 0, op == 1, q]
-                q._pending.append(piece)  # InflateQueue.add, inlined on the hot path
-                q.added += received
-                if q.added - q.inflated > INFLATE_BACKLOG:
-                    q.settle(piece)
+                slot = q.add((wire, 0, header, True, True, True, bytearray(), op == 0x1))
             else:
                 problem = _NOT_INFLATED
         else:
@@ -523,21 +649,20 @@ class DirectionTap:
                 except UnicodeDecodeError as exc:
                     problem = f"invalid UTF-8 in text message: {exc.reason}"
             max_size = self.max_size
-            if max_size is not None and received > max_size and not problem:
-                problem = f"message of {received}+ bytes exceeds {max_size}"
-        # Slicing copies at most PREVIEW_BYTES (a shorter payload is the same bytes object).
+            if max_size is not None and length > max_size and not problem:
+                problem = f"message of {length}+ bytes exceeds {max_size}"
         return (
             WHOLE,
             self.connection_id,
             self.direction,
-            header,
-            wire[:PREVIEW_BYTES],
+            header + wire[:PREVIEW_BYTES],
+            len(header),
             length,
-            received,
             error,
             compressed,
             problem,
-            piece,
+            slot,
+            self.qid,
         )
 
     def _frame(self, frame: Frame, build: bool) -> tuple[Any, ...] | None:
@@ -545,7 +670,7 @@ class DirectionTap:
         header, length, wire, error, complete = frame
         b0 = header[0]
         op = b0 & 0x0F
-        piece = None
+        slot = None
         message = None
         close = None
         text = False  # the frame carries uncompressed text: preview it as text
@@ -576,7 +701,7 @@ class DirectionTap:
                     error = _join(error, "expected a continuation frame (RFC 6455 §5.4)")
                 self._start(op, bool(b0 & 0x40) and self.compression, build)
             if self.msg_opcode is not None:
-                piece = self._data(frame, fin, complete, build)
+                slot = self._data(frame, fin, complete, build)
                 text = self.msg_opcode == 0x1 and not self.msg_compressed
                 if fin and complete:
                     if build:
@@ -591,7 +716,8 @@ class DirectionTap:
                             self.msg_length,
                             self.msg_head,
                             self.msg_error,
-                            piece,
+                            slot,
+                            self.qid,
                         )
                     self.msg_opcode = None
         if not build:
@@ -600,27 +726,29 @@ class DirectionTap:
             FRAME,
             self.connection_id,
             self.direction,
-            header,
-            wire[:PREVIEW_BYTES],
+            header + wire[:PREVIEW_BYTES],
+            len(header),
             length,
             len(wire),
             error,
             complete,
             text,
-            piece,
+            slot,
+            self.qid,
             close,
             message,
         )
 
-    def _data(self, frame: Frame, fin: bool, complete: bool, build: bool) -> list[Any] | None:
-        """Account one frame of the current data message; its queued piece, if queued."""
+    def _data(self, frame: Frame, fin: bool, complete: bool, build: bool) -> bytearray | None:
+        """Account one frame of the current data message; its result slot, if queued."""
         self.msg_frames += 1
-        wire = frame[2]
+        header, wire = frame[0], frame[2]
         self.msg_wire_length += len(wire)
-        state = self.msg_state
-        if state is not None:
-            queue: InflateQueue = state[_M_QUEUE]
-            return queue.add([wire, frame[0], fin, complete, state, None])
+        if self.msg_queued:
+            queue: InflateQueue = self.queue  # type: ignore[assignment] # queued: compressed
+            first = self.msg_frames == 1
+            text = self.msg_opcode == 0x1
+            return queue.add((wire, 0, header, first, fin, complete, bytearray(), text))
         self.msg_length += len(wire)
         data = None
         if self.msg_text_check and self.msg_error is None:
@@ -651,7 +779,7 @@ class DirectionTap:
         self.msg_head = b""
         self.msg_decoder = None
         self.msg_error = None
-        self.msg_state = None
+        self.msg_queued = False
         # UTF-8 is checked for text messages that begin while somebody listens (§8.1).
         self.msg_text_check = op == 0x1 and listening
         if compressed:
@@ -660,7 +788,7 @@ class DirectionTap:
                 # nobody listens. Under context takeover the window is then lost for good.
                 self.inflate_synced = self.reset_per_message
             elif self.inflate_synced:
-                self.msg_state = self.queue.message(op == 0x1)  # type: ignore[union-attr]
+                self.msg_queued = True
             else:
                 self.msg_error = _NOT_INFLATED
 
@@ -703,12 +831,16 @@ class WsTap:
         )
         # One closure per direction: ``feed_in`` / ``feed_out`` run for every chunk on the
         # connection's hot path, and a closure reads what it needs without attribute lookups.
-        self.feed_in: Callable[[bytes | bytearray | memoryview], None] = self._feeder(self.inbound)
+        feed_in, self.eof_in = self._feeder(self.inbound)
+        feed_out, self.eof_out = self._feeder(self.outbound)
+        self.feed_in: Callable[[bytes | bytearray | memoryview], None] = feed_in
         """Bytes read from the client."""
-        self.feed_out: Callable[[bytes | bytearray | memoryview], None] = self._feeder(
-            self.outbound
-        )
+        self.feed_out: Callable[[bytes | bytearray | memoryview], None] = feed_out
         """Bytes written to the client."""
+        self.eof_in: Callable[[], None]
+        """The client's byte stream ended: report a frame it cut short."""
+        self.eof_out: Callable[[], None]
+        """The server stopped writing."""
 
     @property
     def first_close(self) -> str | None:
@@ -716,50 +848,134 @@ class WsTap:
         closes = self._closes
         return closes[0] if closes else None
 
-    def eof_in(self) -> None:
-        """The client's byte stream ended; report a frame it cut short."""
-        self._end(self.inbound)
-
-    def eof_out(self) -> None:
-        """The server stopped writing."""
-        self._end(self.outbound)
-
-    def _end(self, side: DirectionTap) -> None:
-        if side.ended:
-            return
-        side.ended = True
-        partial = side.reader.feed_eof()
-        if partial is not None:
-            # The way every frame goes, given the one frame the stream cut short.
-            self._feeder(side, parse=lambda _data: [partial])(b"")
-
     def _feeder(
-        self,
-        side: DirectionTap,
-        parse: Callable[[bytes | bytearray | memoryview], list[Frame]] | None = None,
-    ) -> Callable[[bytes | bytearray | memoryview], None]:
-        """The function that parses one direction's bytes and emits their events."""
+        self, side: DirectionTap
+    ) -> tuple[Callable[[bytes | bytearray | memoryview], None], Callable[[], None]]:
+        """The functions that take one direction's bytes to events, and its end."""
         bus = self.bus
-        emit = bus.emit
         request_id, name, blueprint = self.origin
         process = side.process
-        frames_of = side.reader.feed if parse is None else parse
+        reader = side.reader
+        parse = reader.feed
+        sizes = side.sizes
+        max_payload = reader.max_payload
+        # The short way only takes a chunk no longer than the reader's limit: a frame that
+        # is longer, or close, goes the long way, which knows where the limit lies. Under
+        # 2**30 in any case, so the comparison stays one of small ints (CPython's fast path).
+        limit = _SHORT_MAX if max_payload is None else min(max_payload, _SHORT_MAX)
+        max_size = side.max_size
+        queue: Any = side.queue  # used only for compressed frames, which need one
+        pending: Any = queue._pending if queue is not None else None
+        connection_id = side.connection_id
+        direction = side.direction
+        qid = side.qid
 
-        def feed(data: bytes | bytearray | memoryview) -> None:
-            for frame in frames_of(data):
+        # The short way is open: nothing buffered or being skipped, no fragmented message
+        # in progress, the stream not ended. Only the long way and the end change that.
+        short = True
+
+        def deliver(frames: list[Frame]) -> None:
+            for frame in frames:
                 # Asked per frame: a subscriber arriving mid-chunk gets the next frame.
                 raw = process(frame, bus.active)
                 if raw is None:
                     continue
+                emit = bus.emit  # looked up per use: a bus may rebuild it on (un)subscribe
+                emit(WsFrame, request_id, name, blueprint, raw)
                 if raw[0] == WHOLE:  # one tuple for both events
-                    emit(WsFrame, request_id, name, blueprint, raw)
                     emit(WsMessage, request_id, name, blueprint, raw)
-                else:
-                    emit(WsFrame, request_id, name, blueprint, raw)
-                    if raw[-1] is not None:  # the message this frame completes
-                        emit(WsMessage, request_id, name, blueprint, raw[-1])
+                elif raw[-1] is not None:  # the message this frame completes
+                    emit(WsMessage, request_id, name, blueprint, raw[-1])
 
-        return feed
+        def feed(data: bytes | bytearray | memoryview) -> None:
+            nonlocal short
+            if type(data) is not bytes:
+                data = bytes(data)  # kept by events and the queue: never a buffer reused later
+            # The short way: a chunk that is one whole message in one frame with a 7- or 16-bit
+            # length (RFC 6455 §5.2), as interactive traffic reads one frame per recv and
+            # writes one per send. Taken here whole, the chunk kept as it is: ``FrameReader``
+            # and ``process`` give the same values, after two calls and a few copies.
+            n = len(data)
+            size = -1  # the frame's size, if the chunk may be one such frame
+            if short and n >= 2:
+                size = sizes[(data[0] << 8) | data[1]]
+                if size > _EXT16 and n >= 4:  # hlen + the 16-bit length (RFC 6455 §5.2)
+                    size += ((data[2] << 8) | data[3]) - _EXT16
+            if size != n or n > limit:
+                deliver(parse(data))
+                short = not reader._buf and not reader._skip and side.msg_opcode is None
+                return
+            side.frames += 1
+            b0 = data[0]
+            compressed = b0 & 0x40 != 0  # RSV1: ``sizes`` allows it only when negotiated
+            if not bus.active:
+                if compressed:
+                    # Not inflated while nobody listens: under context takeover that loses
+                    # the window for good (RFC 7692 §7.2.3).
+                    side.inflate_synced = side.reset_per_message
+                return
+            hlen = _HEADER_LENGTH[data[1]]
+            length = n - hlen
+            slot = None
+            problem = None
+            if compressed:
+                if side.inflate_synced:
+                    slot = _new_slot()
+                else:
+                    problem = _NOT_INFLATED
+            else:
+                if b0 & 0x0F == 0x1:
+                    payload = data[hlen:]
+                    if data[1] & 0x80:
+                        payload = unmask(payload, data[hlen - 4 : hlen])
+                    try:
+                        str(payload, "utf-8")  # the whole text in one C call (RFC 6455 §8.1)
+                    except UnicodeDecodeError as exc:
+                        problem = f"invalid UTF-8 in text message: {exc.reason}"
+                if max_size is not None and length > max_size and not problem:
+                    problem = f"message of {length}+ bytes exceeds {max_size}"
+            head = data if n <= hlen + PREVIEW_BYTES else data[: hlen + PREVIEW_BYTES]
+            raw = (
+                WHOLE,
+                connection_id,
+                direction,
+                head,
+                hlen,
+                length,
+                None,
+                compressed,
+                problem,
+                slot,
+                qid,
+            )
+            if slot is not None:
+                # InflateQueue.add, inlined. A frame that fits in its head is all in its raw
+                # values, which then serve as its queue entry as well.
+                pending.append(
+                    raw
+                    if head is data
+                    else (data, hlen, None, True, True, True, slot, b0 & 0x0F == 0x1)
+                )
+                queue.added += length
+                if queue.added - queue.inflated > INFLATE_BACKLOG:
+                    queue.settle(slot)
+            emit = bus.emit
+            emit(WsFrame, request_id, name, blueprint, raw)
+            emit(WsMessage, request_id, name, blueprint, raw)
+
+        def end() -> None:
+            nonlocal short
+            if side.ended:
+                return
+            side.ended = True
+            short = False  # the reader stops: later bytes are not parsed
+            partial = reader.feed_eof()
+            if partial is not None:
+                deliver([partial])  # type: ignore[list-item] # a WireFrame: the same five items
+            if queue is not None:
+                queue.close()
+
+        return feed, end
 
     # -- what the wire says about the end ---------------------------------------------------
 
