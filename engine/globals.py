@@ -73,14 +73,17 @@ def _observe(
 ) -> None:
     # Keep the depth table current, then route the change to the bus of the app whose
     # context it concerns.
-    stack = value if change == "set" else (released or {}).get("stack")
-    size = len(value) if change == "set" and value else 0
-    old = _depth_by_ident.get(ident, _NO_DEPTH)
-    if local is _app_local:
-        new = shared_depth(size, old["request"])
+    # Runs at every push and pop, watched or not: the shared-depth lookup is inlined.
+    if change == "set":
+        stack = value
+        size = len(value) if value else 0
     else:
-        new = shared_depth(old["app"], size)
-    if new is _NO_DEPTH or (new["app"] == 0 and new["request"] == 0):
+        stack = (released or {}).get("stack")
+        size = 0
+    old = _depth_by_ident.get(ident, _NO_DEPTH)
+    key = (size, old["request"]) if local is _app_local else (old["app"], size)
+    new = _DEPTHS.get(key) or shared_depth(*key)
+    if key == (0, 0):
         _depth_by_ident.pop(ident, None)
     else:
         _depth_by_ident[ident] = new
