@@ -56,6 +56,7 @@ EXTENSION_KEY = "ctxscope"
 """Where the adapter is kept in ``flask_app.extensions`` (one adapter per app)."""
 
 _AUTO: Any = object()
+_NO_ERROR = (None,)  # the fields of a step without error: shared, not made for each event
 
 
 class FlaskAdapter:
@@ -74,9 +75,9 @@ class FlaskAdapter:
         self.events = EventBus(self.stacks.depth_by_ident)  # every step, to subscribers
         self.events.ident = self.stacks.ident  # the same ident function for events and stacks
         self.breakpoints = self.events.breakpoints  # pause points, driven by the window
-        # Read on every reported step, kept here to save the lookups.
+        # Read on every reported step, kept here to save the lookups. ``events.emit`` is not:
+        # the bus may replace it when subscribers come and go, so it is read at each step.
         self._breakpoints = self.events.breakpoints  # armed: a held thread refreshes its view
-        self._emit = self.events.emit  # the bus's hot path
         self._ident = self.stacks.ident  # the ident of the running thread
         self._rids = self.stacks.rid_by_ident  # the request each thread's next step belongs to
         self._session_wrapper: Any = None  # the ObservedSessionInterface currently installed
@@ -258,7 +259,7 @@ class FlaskAdapter:
         try:
             if self._breakpoints.armed or (user_step and self.stacks.read):
                 self._refresh()
-            self._emit(cls, rid, name, blueprint, extras)
+            self.events.emit(cls, rid, name, blueprint, extras)
         except Exception:
             self.internal_error(cls)
 
@@ -274,7 +275,7 @@ class FlaskAdapter:
         try:
             if self._breakpoints.armed or (user_step and self.stacks.read):
                 self._refresh()
-            self._emit(cls, self._rids.get(self._ident()), name, blueprint, extras)
+            self.events.emit(cls, self._rids.get(self._ident()), name, blueprint, extras)
         except Exception:
             self.internal_error(cls)
 
@@ -311,9 +312,6 @@ class FlaskAdapter:
         if not self._failed_once:
             self._failed_once = True
             log.exception("ctxscope: reporting a %s step failed; further errors hidden", cls.kind)
-
-    def flush_push(self, ctx: Any) -> None:
-        contexts.flush_push(self, ctx)
 
     def current_request_context(self) -> Any:
         ctx = contexts._cv_request.get(None) if contexts._cv_request is not None else None
@@ -400,15 +398,26 @@ class FlaskAdapter:
 
         return ensure_sync
 
+    # The shadowed methods below run at every request: each reports its step itself (what
+    # ``step`` does, written out), with what it reads bound once.
+
     def _wrap_full_dispatch_request(self, original: Callable[..., Any]) -> Callable[..., Any]:
         bus = self.events
+        breakpoints = self._breakpoints
+        rids = self._rids
+        ident = self._ident
 
         def full_dispatch_request() -> Any:
             # Flask sends request_started first thing in here: the step is reported there.
             if self._scan_pending:
                 self._maybe_scan()
             if bus.active:
-                self.step(RequestStarted, None, None, (), False)
+                try:
+                    if breakpoints.armed:
+                        self._refresh()
+                    bus.emit(RequestStarted, rids.get(ident()), None, None, ())
+                except Exception:
+                    self.internal_error(RequestStarted)
             return original()
 
         return full_dispatch_request
@@ -435,6 +444,9 @@ class FlaskAdapter:
         cv_request = contexts._cv_request
         wrap = hooks.wrap_after_this_request
         bus = self.events
+        breakpoints = self._breakpoints
+        rids = self._rids
+        ident = self._ident
 
         def process_response(response: Any) -> Any:
             # Flask runs the after_this_request functions first in here: wrap the ones the
@@ -446,7 +458,17 @@ class FlaskAdapter:
             if bus.active and getattr(ctx, "_ctxscope_finalizing", False):
                 # finalize_request sends request_finished next (receiving that signal would
                 # cost a blinker dispatch on every request, watched or not).
-                self._request_finished(response)
+                try:
+                    # (name, value) tuples: a snapshot as it is; the event lists them when read.
+                    headers = response.headers
+                    pairs = getattr(headers, "_list", None)  # as header_items(), inline
+                    pairs = tuple(pairs) if type(pairs) is list else tuple(headers.items())
+                    extras = (response.status_code, pairs)
+                    if breakpoints.armed:
+                        self._refresh()
+                    bus.emit(RequestFinished, rids.get(ident()), None, None, extras)
+                except Exception:
+                    self.internal_error(RequestFinished)
             return response
 
         return process_response
@@ -463,25 +485,45 @@ class FlaskAdapter:
 
     def _wrap_do_teardown_request(self, original: Callable[..., Any]) -> Callable[..., Any]:
         bus = self.events
+        breakpoints = self._breakpoints
+        rids = self._rids
+        ident = self._ident
 
         def do_teardown_request(*args: Any, **kwargs: Any) -> None:
             original(*args, **kwargs)
             # Flask sent request_tearing_down last thing in there.
             if bus.active:
-                exc = _resolve_exc(args, kwargs)
-                error = None if exc is None else describe_error(exc)
-                self.step(RequestTearingDown, None, None, (error,), False)
+                try:
+                    # RequestContext.pop passes the error it resolved, positionally.
+                    exc = args[0] if len(args) == 1 and not kwargs else _AUTO
+                    if exc is not None and not isinstance(exc, BaseException):
+                        exc = _resolve_exc(args, kwargs)
+                    extras = _NO_ERROR if exc is None else (describe_error(exc),)
+                    if breakpoints.armed:
+                        self._refresh()
+                    bus.emit(RequestTearingDown, rids.get(ident()), None, None, extras)
+                except Exception:
+                    self.internal_error(RequestTearingDown)
 
         return do_teardown_request
 
     def _wrap_do_teardown_appcontext(self, original: Callable[..., Any]) -> Callable[..., Any]:
         bus = self.events
+        breakpoints = self._breakpoints
         stacks = self.stacks
-        flush_pop_before_teardown = contexts.flush_pop_before_teardown
+        rids = self._rids
+        ident = self._ident
+        cv_app = contexts._cv_app
+        flush_pop = contexts.flush_pop
 
         def do_teardown_appcontext(*args: Any, **kwargs: Any) -> None:
-            # The request context (if any) was reset just before: report its pop first.
-            flush_pop_before_teardown(self)
+            # The request context (if any) was reset just before: report its pop first (it
+            # told its implicit app context, the one tearing down now).
+            ctx = cv_app.get(None) if cv_app is not None else None
+            request_ctx = getattr(ctx, "_ctxscope_after", None)
+            if request_ctx is not None:
+                ctx._ctxscope_after = None
+                flush_pop(self, request_ctx)
             original(*args, **kwargs)
             # Flask sent appcontext_tearing_down last thing in there.
             exc = args[0] if len(args) == 1 and not kwargs else _resolve_exc(args, kwargs)
@@ -494,7 +536,13 @@ class FlaskAdapter:
                 if top is not None:
                     top.error = error  # for the app context's pop event
             if bus.active:
-                self.step(AppcontextTearingDown, None, None, (error,), False)
+                try:
+                    if breakpoints.armed:
+                        self._refresh()
+                    extras = _NO_ERROR if error is None else (error,)
+                    bus.emit(AppcontextTearingDown, rids.get(ident()), None, None, extras)
+                except Exception:
+                    self.internal_error(AppcontextTearingDown)
 
         return do_teardown_appcontext
 

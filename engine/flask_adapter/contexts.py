@@ -35,7 +35,6 @@ import sys
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from ..ctx import pushed_fields
 from ..events import (
     AppCtxPopped,
     AppCtxPushed,
@@ -49,10 +48,7 @@ from ..summary import describe_error
 from .locals import (
     APP_STACK,
     REQUEST_STACK,
-    AppFrame,
-    RequestFrame,
     labels,
-    raw_session,
     refresh_app,
     refresh_request,
     summary_of,
@@ -82,17 +78,23 @@ pushing: ContextVar[Any] = ContextVar("ctxscope_pushing", default=None)
 _cv_request: Any = None  # flask.globals._cv_request, set when the first app is attached
 _cv_app: Any = None  # flask.globals._cv_app
 _SENTINEL: Any = None  # flask.ctx._sentinel: "no error given" in RequestContext.pop
+_NO_ERROR = (None,)  # the fields of a teardown or pop without error: shared, not made each time
+SESSION_KEY = "_session"  # where a request context keeps its session (see load_flask_internals)
 
 
 def load_flask_internals() -> None:
     """Look up Flask's context ContextVars (Flask is imported only once an app is attached)."""
-    global _cv_request, _cv_app, _SENTINEL
+    global _cv_request, _cv_app, _SENTINEL, SESSION_KEY
     import flask.ctx
     import flask.globals
 
     _cv_request = getattr(flask.globals, "_cv_request", None)
     _cv_app = getattr(flask.globals, "_cv_app", None)
     _SENTINEL = getattr(flask.ctx, "_sentinel", None)
+    # Flask 3.1 keeps the session in ``_session`` behind a property that marks it accessed;
+    # 3.0 in a plain ``session`` attribute: read it where it is kept, it is never marked.
+    prop = getattr(flask.ctx.RequestContext, "session", None)
+    SESSION_KEY = "_session" if isinstance(prop, property) else "session"
 
 
 def supported() -> bool:
@@ -153,13 +155,9 @@ def _namespace(base: type, adapter: FlaskAdapter, **attrs: Any) -> dict[str, Any
     }
 
 
-def _implicit_app_context(tokens: Any) -> Any:
-    # The app context a request context's latest push pushed for it (Flask keeps
-    # ``(token, app_ctx or None)`` per push), which its pop pops.
-    try:
-        return tokens[-1][1]
-    except (TypeError, IndexError, KeyError):
-        return None
+# The methods below run at every request, watched or not. Each step is written out in the
+# method that reports it, with what it reads bound once per class, rather than through shared
+# helpers: a Python call costs more than the few lines it would save.
 
 
 def _subclass(adapter: FlaskAdapter, base: type) -> type:
@@ -168,10 +166,14 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
     base_match = base.match_request
     base_copy = base.copy
     bus = adapter.events
+    breakpoints = adapter._breakpoints
+    stacks = adapter.stacks
     flask_app = adapter.flask_app
+    set_pushing = pushing.set
+    reset_pushing = pushing.reset
 
     def push(self: Any) -> None:
-        token = pushing.set(self)
+        token = set_pushing(self)
         # Reported by whichever comes first: open_session, match_request, the end of push.
         self._ctxscope_pending = True
         if flask_app.session_interface is not adapter._session_wrapper:
@@ -181,18 +183,22 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
         finally:
             if self._ctxscope_pending:
                 flush_push(adapter, self)
-            pushing.reset(token)
+            reset_pushing(token)
 
     def pop(self: Any, *args: Any, **kwargs: Any) -> None:
         exc = args[0] if args else kwargs.get("exc", _SENTINEL)
-        tokens = self.__dict__.get("_cv_tokens")
+        tokens = getattr(self, "_cv_tokens", None)
         if exc is _SENTINEL:
             # Flask resolves a missing error from sys.exc_info() only on the last pop.
             exc = sys.exc_info()[1] if tokens is None or len(tokens) == 1 else None
         self._ctxscope_popping = (exc,)  # reported once the ContextVar is reset
-        app_ctx = _implicit_app_context(tokens)
+        try:
+            # The app context this push pushed for it (Flask keeps ``(token, app_ctx or
+            # None)`` per push): it tears down right after the reset, and reports the pop.
+            app_ctx = tokens[-1][1]  # type: ignore[index]
+        except (TypeError, IndexError, KeyError):
+            app_ctx = None
         if app_ctx is not None:
-            # That app context tears down next, right after the reset: it reports the pop.
             app_ctx._ctxscope_after = self
         try:
             base_pop(self, *args, **kwargs)
@@ -212,15 +218,16 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
                 rule = request.url_rule
                 error = request.routing_exception
                 extras = (
-                    rule.endpoint if rule is not None else None,
-                    rule.rule if rule is not None else None,
-                    summary_of(request.view_args),
+                    None if rule is None else rule.endpoint,
+                    None if rule is None else rule.rule,
+                    summary_of(request.view_args),  # the preprocessors may change them next
                     None if error is None else _http_error(error),
                 )
+                if breakpoints.armed or stacks.read:
+                    adapter._refresh()
+                bus.emit(UrlMatched, self._ctxscope_rid, None, None, extras)
             except Exception:
                 adapter.internal_error(UrlMatched)
-                return
-            adapter.publish(UrlMatched, self._ctxscope_rid, None, None, extras, True)
 
     def copy(self: Any) -> Any:
         rv = base_copy(self)
@@ -241,6 +248,8 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
         _ctxscope_popping=None,  # (error,) while popped and not yet off the stack
         _ctxscope_finalizing=False,  # inside finalize_request: request_finished comes
         _ctxscope_null_pending=False,  # open_session returned None: make_null_session next
+        _ctxscope_cookie_name=None,  # the session cookie's name, read when it was opened
+        _ctxscope_session_before=None,  # the session's summary when it was opened
     )
     return type(base.__name__, (base,), namespace)
 
@@ -248,31 +257,86 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
 def _app_subclass(adapter: FlaskAdapter, base: type) -> type:
     base_push = base.push
     base_pop = base.pop
+    bus = adapter.events
+    breakpoints = adapter._breakpoints
+    stacks = adapter.stacks
+    flask_app = adapter.flask_app
+    app_dict = flask_app.__dict__
+    get_pushing = pushing.get
 
     def push(self: Any) -> None:
-        tokens = self.__dict__.get("_cv_tokens")
+        tokens = getattr(self, "_cv_tokens", None)
         before = len(tokens) if tokens is not None else -1
         try:
             base_push(self)  # sets the ContextVar, then sends appcontext_pushed
-        except BaseException:
-            # A raising appcontext_pushed receiver leaves the context pushed: record it anyway.
+        finally:
+            # Also when an appcontext_pushed receiver raised: the context stays pushed.
             if tokens is None or len(tokens) > before:
-                _app_pushed(adapter, self)
-            raise
-        _app_pushed(adapter, self)
+                if adapter._scan_pending:
+                    adapter._maybe_scan()
+                request_ctx = get_pushing()
+                if request_ctx is not None and request_ctx._ctxscope_adapter is adapter:
+                    # Remembered on the context: stream_with_context pushes it again later.
+                    rid = self._ctxscope_rid = request_ctx._ctxscope_rid
+                else:
+                    rid = self._ctxscope_rid
+                ident = stacks.ident()
+                # Flask's ``name`` is a werkzeug cached_property, whose ``__get__`` runs in
+                # Python even once cached: read the cached value directly.
+                name = app_dict.get("name")
+                if name is None:
+                    name = flask_app.name
+                app = stacks.push_app(ident, self, name, rid)
+                frame = app[-1]
+                g = getattr(self, "g", None)
+                if g is not None and g.__dict__:  # pushed again, or set by a receiver
+                    refresh_app(frame)
+                if bus.active:
+                    try:
+                        if breakpoints.armed:
+                            adapter._refresh()
+                        emit = bus.emit
+                        value = (frame.label,) if len(app) == 1 else labels(app)
+                        emit(LocalSet, rid, "stack", None, (APP_STACK, ident, value))
+                        emit(AppCtxPushed, rid, None, None, (name,))
+                    except Exception:
+                        adapter.internal_error(AppCtxPushed)
 
     def pop(self: Any, *args: Any, **kwargs: Any) -> None:
-        tokens = self.__dict__.get("_cv_tokens")
+        tokens = getattr(self, "_cv_tokens", None)
         before = len(tokens) if tokens is not None else -1
+        finished = False
         try:
             base_pop(self, *args, **kwargs)  # teardown, reset, then appcontext_popped
-        except BaseException:
+            finished = True
+        finally:
             # Flask resets the ContextVar even when a teardown function raised (and then sends
             # no appcontext_popped): keep the stacks right, report no pop event.
-            if tokens is not None and len(tokens) < before:
-                _app_popped(adapter, self, finished=False)
-            raise
-        _app_popped(adapter, self, finished=True)
+            if finished or (tokens is not None and len(tokens) < before):
+                request_ctx = self._ctxscope_after
+                if request_ctx is not None:  # no teardown ran (pushed more than once)
+                    self._ctxscope_after = None
+                    flush_pop(adapter, request_ctx)
+                ident = stacks.ident()
+                frame, rest = stacks.pop(ident, self, 0)
+                # Not on the stack: pushed before attaching.
+                if frame is not None and bus.active:
+                    rid = frame.request_id
+                    try:
+                        if breakpoints.armed:
+                            adapter._refresh()
+                        emit = bus.emit
+                        if rest:
+                            emit(LocalSet, rid, "stack", None, (APP_STACK, ident, labels(rest)))
+                        else:
+                            emit(LocalReleased, rid, None, None, (APP_STACK, ident))
+                        if finished:
+                            name = app_dict.get("name")
+                            if name is None:
+                                name = flask_app.name
+                            emit(AppCtxPopped, rid, None, None, (name, frame.error))
+                    except Exception:
+                        adapter.internal_error(AppCtxPopped)
 
     namespace = _namespace(
         base,
@@ -282,82 +346,6 @@ def _app_subclass(adapter: FlaskAdapter, base: type) -> type:
         _ctxscope_after=None,  # the request context whose pop it reports at its teardown
     )
     return type(base.__name__, (base,), namespace)
-
-
-def flush_pop_before_teardown(adapter: FlaskAdapter) -> None:
-    """Report the pop of the request context that left just before its app context's teardown."""
-    ctx = _cv_app.get(None) if _cv_app is not None else None
-    request_ctx = getattr(ctx, "_ctxscope_after", None)
-    if request_ctx is not None:
-        ctx._ctxscope_after = None
-        flush_pop(adapter, request_ctx)
-
-
-def _app_pushed(adapter: FlaskAdapter, ctx: Any) -> None:
-    if adapter._scan_pending:
-        adapter._maybe_scan()
-    request_ctx = pushing.get()
-    if request_ctx is not None and request_ctx._ctxscope_adapter is adapter:
-        rid = request_ctx._ctxscope_rid
-        # Remembered on the context: stream_with_context pushes it again later.
-        ctx._ctxscope_rid = rid
-    else:
-        rid = ctx._ctxscope_rid
-    stacks = adapter.stacks
-    ident = stacks.ident()
-    name = _app_name(adapter.flask_app)
-    frame = AppFrame(ctx, name, rid)
-    app = stacks.push_app(ident, frame)
-    g = ctx.__dict__.get("g")
-    if g is not None and g.__dict__:  # pushed again, or set by an appcontext_pushed receiver
-        refresh_app(frame)
-    if adapter.events.active:
-        try:
-            if adapter._breakpoints.armed:
-                adapter._refresh()
-            emit = adapter._emit
-            _report_stack(emit, rid, APP_STACK, ident, app)
-            emit(AppCtxPushed, rid, None, None, (name,))
-        except Exception:
-            adapter.internal_error(AppCtxPushed)
-
-
-def _app_popped(adapter: FlaskAdapter, ctx: Any, finished: bool) -> None:
-    request_ctx = ctx._ctxscope_after
-    if request_ctx is not None:  # no teardown ran (the context was pushed more than once)
-        ctx._ctxscope_after = None
-        flush_pop(adapter, request_ctx)
-    stacks = adapter.stacks
-    ident = stacks.ident()
-    frame, rest = stacks.pop_app(ident, ctx)
-    if frame is None or not adapter.events.active:
-        return  # pushed before attaching, or nobody listens
-    rid = frame.request_id
-    try:
-        if adapter._breakpoints.armed:
-            adapter._refresh()
-        emit = adapter._emit
-        _report_stack(emit, rid, APP_STACK, ident, rest)
-        if finished:
-            emit(AppCtxPopped, rid, None, None, (_app_name(adapter.flask_app), frame.error))
-    except Exception:
-        adapter.internal_error(AppCtxPopped)
-
-
-def _report_stack(emit: Any, rid: int | None, local: str, ident: int, frames: Any) -> None:
-    """What a reconstructed stack holds after a push or pop, as the engine's Locals report it:
-    ``local_set`` with its labels, or ``local_released`` once it is empty."""
-    if frames:
-        emit(LocalSet, rid, "stack", None, (local, ident, labels(frames)))
-    else:
-        emit(LocalReleased, rid, None, None, (local, ident))
-
-
-def _app_name(flask_app: Any) -> Any:
-    # Flask's ``name`` is a werkzeug cached_property, whose ``__get__`` runs in Python even
-    # once cached: read the cached value directly.
-    name = flask_app.__dict__.get("name")
-    return name if name is not None else flask_app.name
 
 
 def _http_error(error: BaseException) -> str:
@@ -377,17 +365,35 @@ def flush_push(adapter: FlaskAdapter, ctx: Any) -> None:
     ident = stacks.ident()
     rid = ctx._ctxscope_rid
     request = ctx.request
-    frame = RequestFrame(ctx, request, rid)
-    req = stacks.push_request(ident, frame)
-    if raw_session(ctx) is not None:  # pushed again (a copy, stream_with_context): has a session
+    method = request.method
+    path = request.path
+    req = stacks.push_request(ident, ctx, f"<RequestContext {method} {path}>", rid)
+    frame = req[-1]
+    if getattr(ctx, SESSION_KEY, None) is not None:  # pushed again (copy, stream_with_context)
         refresh_request(frame)
-    if adapter.events.active:
+    bus = adapter.events
+    if bus.active:
         try:
             if adapter._breakpoints.armed:
                 adapter._refresh()
-            emit = adapter._emit
-            _report_stack(emit, rid, REQUEST_STACK, ident, req)
-            emit(RequestCtxPushed, rid, None, None, pushed_fields(request, len(req) > 1))
+            emit = bus.emit
+            nested = len(req) > 1
+            value = labels(req) if nested else (frame.label,)
+            emit(LocalSet, rid, "stack", None, (REQUEST_STACK, ident, value))
+            # engine.ctx.pushed_fields written out (the engine's own events carry the same
+            # values; the differential tests compare them field by field).
+            environ = request.environ
+            host = environ.get("HTTP_HOST") or request.host  # the Host header as sent
+            url = (
+                f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+                f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+            )
+            query = environ.get("QUERY_STRING")
+            if query:
+                url = f"{url}?{query}"
+            client_id = environ.get("HTTP_X_REQUEST_ID")
+            extras = (method, path, url, nested, client_id[:200] if client_id else None)
+            emit(RequestCtxPushed, rid, None, None, extras)
         except Exception:
             adapter.internal_error(RequestCtxPushed)
 
@@ -400,16 +406,21 @@ def flush_pop(adapter: FlaskAdapter, ctx: Any) -> None:
     ctx._ctxscope_popping = None
     stacks = adapter.stacks
     ident = stacks.ident()
-    frame, rest = stacks.pop_request(ident, ctx)
-    if frame is None or not adapter.events.active:
+    frame, rest = stacks.pop(ident, ctx, 1)
+    bus = adapter.events
+    if frame is None or not bus.active:
         return
     rid = frame.request_id
     try:
         if adapter._breakpoints.armed:
             adapter._refresh()
-        emit = adapter._emit
-        _report_stack(emit, rid, REQUEST_STACK, ident, rest)
+        emit = bus.emit
+        if rest:
+            emit(LocalSet, rid, "stack", None, (REQUEST_STACK, ident, labels(rest)))
+        else:
+            emit(LocalReleased, rid, None, None, (REQUEST_STACK, ident))
         exc = popping[0]
-        emit(RequestCtxPopped, rid, None, None, (None if exc is None else describe_error(exc),))
+        extras = _NO_ERROR if exc is None else (describe_error(exc),)
+        emit(RequestCtxPopped, rid, None, None, extras)
     except Exception:
         adapter.internal_error(RequestCtxPopped)

@@ -42,8 +42,8 @@ from ..events import (
     UrlValuePreprocessor,
     View,
 )
-from ..summary import describe_error, qualname
-from .locals import summary_of
+from ..summary import MAX_STR, describe_error, qualname
+from .locals import _PLAIN, summary_of
 
 if TYPE_CHECKING:
     from .adapter import FlaskAdapter
@@ -102,10 +102,15 @@ def _hook_function(reporter: Reporter, func: Callable[..., Any]) -> Callable[...
     return hook
 
 
+# How a normal return's fields are made, for the kinds every request runs (``_runner``).
+_OTHER, _BEFORE, _VIEW, _AFTER = range(4)
+
+
 def _runner(reporter: Reporter) -> Callable[..., Any]:
     # Calls the function and reports the call while somebody listens. A normal return is
-    # reported right here (``Reporter.report`` and ``adapter.step`` written out, with what they
-    # read bound once): this runs for every hook and view of every request.
+    # reported right here (``Reporter.report``, ``fields`` of the usual kinds and
+    # ``adapter.step`` written out, with what they read bound once): this runs for every hook
+    # and view of every request.
     target = reporter._ctxscope_target
     adapter = reporter._ctxscope_adapter
     bus = adapter.events
@@ -118,7 +123,8 @@ def _runner(reporter: Reporter) -> Callable[..., Any]:
     stacks = adapter.stacks
     rids = adapter._rids
     ident = adapter._ident
-    emit = adapter._emit
+    endpoint = getattr(reporter, "_ctxscope_endpoint", None)
+    mode = _MODES.get(type(reporter), _OTHER)
 
     def run(*args: Any, **kwargs: Any) -> Any:
         if not bus.active:
@@ -129,10 +135,25 @@ def _runner(reporter: Reporter) -> Callable[..., Any]:
             report(args, kwargs, None, e)
             raise
         try:
-            extras = fields(args, kwargs, rv, None)
+            rkind = type(rv)
+            # A returned short string, number or None is its own summary (``summary_of``).
+            plain = rkind in _PLAIN or (rkind is str and len(rv) <= MAX_STR)
+            if mode == _VIEW:  # (endpoint, view_args, returned, error)
+                # kwargs is this call's own dict, never changed; its values may be live.
+                extras = (endpoint, summary_of(kwargs), rv if plain else summary_of(rv), None)
+            elif mode == _AFTER:  # (status, error)
+                status = getattr(rv, "status_code", 0)
+                extras = (status if type(status) is int else _status(rv), None)
+            elif mode == _BEFORE:  # (returned, short_circuit, error)
+                if rv is None:
+                    extras = (None, False, None)
+                else:
+                    extras = (rv if plain else summary_of(rv), True, None)
+            else:
+                extras = fields(args, kwargs, rv, None)
             if breakpoints.armed or stacks.read:
                 adapter._refresh()
-            emit(cls, rids.get(ident()), name, blueprint, extras)
+            bus.emit(cls, rids.get(ident()), name, blueprint, extras)
         except Exception:  # a value whose summary fails must not break the request
             adapter.internal_error(cls)
         return rv
@@ -276,6 +297,15 @@ class TeardownRequestHook(Reporter):
 
 class TeardownAppHook(TeardownRequestHook):
     event_class = TeardownAppcontext
+
+
+# The kinds whose normal return ``_runner`` reports without calling ``fields``.
+_MODES: dict[type[Reporter], int] = {
+    BeforeRequestHook: _BEFORE,
+    ViewHook: _VIEW,
+    AfterRequestHook: _AFTER,
+    AfterThisRequestHook: _AFTER,
+}
 
 
 def _wrap(kind: type[Reporter], func: Callable[..., Any], adapter: FlaskAdapter, key: Any) -> Any:

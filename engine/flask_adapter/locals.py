@@ -25,8 +25,12 @@ __all__ = [
     "RequestFrame",
     "raw_session",
     "session_items",
+    "session_summary",
     "snapshot",
 ]
+
+_MISSING: Any = object()
+_new = object.__new__
 
 APP_STACK = "_app_ctx_stack"
 REQUEST_STACK = "_request_ctx_stack"
@@ -38,10 +42,10 @@ def raw_session(ctx: Any) -> Any:
     Flask 3.1 keeps it in ``_session`` behind a property that sets ``accessed``; 3.0 in a plain
     ``session`` attribute.
     """
-    d = ctx.__dict__
-    if "_session" in d:
-        return d["_session"]
-    return d.get("session")
+    # Plain attribute reads: reading ``ctx.__dict__`` would turn the context's inline attribute
+    # values into a dict, which slows down every later attribute read of it (Python 3.11).
+    session = getattr(ctx, "_session", _MISSING)
+    return ctx.__dict__.get("session") if session is _MISSING else session
 
 
 def session_items(session: Any) -> dict[str, Any] | None:
@@ -86,6 +90,25 @@ def summary_of(value: Any) -> Any:
     return summarize(value)
 
 
+def session_summary(session: Any) -> Any:
+    """``summary_of(session_items(session))`` in one pass: the session's contents, snapshotted.
+
+    A dict-based session (Flask's) with up to 8 string keys of short strings and numbers is
+    copied as it is, read underneath its ``accessed``-marking overrides; anything else is
+    listed and summarized as ``session_items`` and ``summary_of`` would.
+    """
+    if isinstance(session, dict) and len(session) <= 8:
+        out = {}
+        for k, v in dict.items(session):
+            vkind = type(v)
+            if type(k) is not str or not (vkind in _PLAIN or (vkind is str and len(v) <= MAX_STR)):
+                return summarize(dict.copy(session))
+            out[k] = v
+        return out
+    items = session_items(session)
+    return None if items is None else summary_of(items)
+
+
 class Frame:
     """One context on a reconstructed stack: its label, request and latest summary.
 
@@ -124,10 +147,7 @@ class AppFrame(Frame):
 
 
 class RequestFrame(Frame):
-    def __init__(self, ctx: Any, request: Any, request_id: int) -> None:
-        self.ctx = ctx
-        self.label = f"<RequestContext {request.method} {request.path}>"
-        self.request_id = request_id
+    """``label`` is ``<RequestContext METHOD PATH>``, made by the push from what it reads."""
 
     def initial_summary(self) -> dict[str, Any]:
         request = self.ctx.request  # method and path: plain strings, never changed
@@ -242,8 +262,15 @@ class ReconstructedStacks:
     # The two pushes below run at every request, watched or not: written out in full rather
     # than through a shared helper (a call costs more than the few duplicated lines).
 
-    def push_app(self, ident: int, frame: Frame) -> Frames:
-        """Push an app context's frame; returns the app stack it makes."""
+    # The frames are made here, without running an ``__init__`` (one Python call fewer each).
+
+    def push_app(self, ident: int, ctx: Any, app_name: str, request_id: int | None) -> Frames:
+        """Push a frame for the app context ``ctx``; returns the app stack it makes."""
+        frame = _new(AppFrame)
+        frame.ctx = ctx
+        frame.label = f"<AppContext {app_name}>"
+        frame.request_id = request_id
+        frame.app_name = app_name
         pair = self._threads.get(ident)
         if pair is None:
             app: Frames = (frame,)
@@ -259,8 +286,12 @@ class ReconstructedStacks:
         self.rid_by_ident[ident] = req[-1].request_id if req else frame.request_id
         return app
 
-    def push_request(self, ident: int, frame: Frame) -> Frames:
-        """Push a request context's frame; returns the request stack it makes."""
+    def push_request(self, ident: int, ctx: Any, label: str, request_id: int) -> Frames:
+        """Push a frame for the request context ``ctx``; returns the request stack it makes."""
+        frame = _new(RequestFrame)
+        frame.ctx = ctx
+        frame.label = label
+        frame.request_id = request_id
         pair = self._threads.get(ident)
         if pair is None:
             app: Frames = ()
@@ -276,15 +307,9 @@ class ReconstructedStacks:
         self.rid_by_ident[ident] = frame.request_id
         return req
 
-    def pop_app(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
-        """Remove ``ctx``'s topmost app frame; returns it and what is left on that stack."""
-        return self._pop(ident, ctx, 0)
-
-    def pop_request(self, ident: int, ctx: Any) -> tuple[Frame | None, Frames]:
-        """Remove ``ctx``'s topmost request frame; returns it and what is left on that stack."""
-        return self._pop(ident, ctx, 1)
-
-    def _pop(self, ident: int, ctx: Any, which: int) -> tuple[Frame | None, Frames]:
+    def pop(self, ident: int, ctx: Any, which: int) -> tuple[Frame | None, Frames]:
+        """Remove ``ctx``'s topmost frame from the app (``which`` 0) or request (1) stack;
+        returns it and what is left on that stack."""
         pair = self._threads.get(ident)
         if pair is None:
             return None, ()

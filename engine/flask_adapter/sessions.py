@@ -24,14 +24,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..events import SessionOpened, SessionSaved
 from . import contexts
-from .locals import raw_session, session_items, summary_of
+from .locals import session_summary
 
 if TYPE_CHECKING:
     from .adapter import FlaskAdapter
 
 __all__ = ["ObservedSessionInterface", "header_items", "is_signed_cookie_interface"]
 
-_OWN = frozenset({"_ctxscope_inner", "_ctxscope_adapter", "_ctxscope_kind"})
+_OWN = frozenset(
+    {
+        "_ctxscope_inner",
+        "_ctxscope_adapter",
+        "_ctxscope_kind",
+        "_ctxscope_config_name",
+        "_ctxscope_cookies_class",
+    }
+)
 
 
 def is_signed_cookie_interface(interface: Any) -> bool:
@@ -45,13 +53,23 @@ class ObservedSessionInterface:
     """Forwards to the user's session interface and reports the request's open and save."""
 
     def __init__(self, inner: Any, adapter: FlaskAdapter) -> None:
-        object.__setattr__(self, "_ctxscope_inner", inner)  # the user's interface
-        object.__setattr__(self, "_ctxscope_adapter", adapter)  # where to report
-        # (qualified class name, signed-cookie interface?): the wrapper is replaced, not
-        # changed, when the app gets another interface, so both are fixed for its lifetime.
-        object.__setattr__(
-            self, "_ctxscope_kind", (type(inner).__qualname__, is_signed_cookie_interface(inner))
-        )
+        from flask.sessions import SessionInterface
+        from werkzeug.datastructures import ImmutableMultiDict
+
+        own = object.__setattr__
+        own(self, "_ctxscope_inner", inner)  # the user's interface
+        own(self, "_ctxscope_adapter", adapter)  # where to report
+        # Fixed for the wrapper's lifetime (it is replaced, not changed, when the app gets
+        # another interface): (qualified class name, signed-cookie interface?), ...
+        own(self, "_ctxscope_kind", (type(inner).__qualname__, is_signed_cookie_interface(inner)))
+        # ... whether its cookie name is Flask's config lookup (read directly, no call) ...
+        name_method = getattr(type(inner), "get_cookie_name", None)
+        own(self, "_ctxscope_config_name", name_method is SessionInterface.get_cookie_name)
+        # ... and the class of the cookies werkzeug parses, read underneath (see _opened).
+        own(self, "_ctxscope_cookies_class", ImmutableMultiDict)
+        # Asked by Flask at every response: the user's own bound method, found in the instance
+        # dict without a call of ours in between (kept current by __setattr__).
+        own(self, "is_null_session", inner.is_null_session)
 
     # --- transparency ---------------------------------------------------------------------
 
@@ -66,14 +84,13 @@ class ObservedSessionInterface:
         if name in _OWN:
             object.__setattr__(self, name, value)
         else:
-            setattr(self._ctxscope_inner, name, value)
+            inner = self._ctxscope_inner
+            setattr(inner, name, value)
+            if name == "is_null_session":
+                object.__setattr__(self, name, inner.is_null_session)
 
     def __repr__(self) -> str:
         return repr(self._ctxscope_inner)
-
-    def is_null_session(self, obj: object) -> bool:
-        # Asked by Flask at every response: forwarded directly, not through __getattr__.
-        return bool(self._ctxscope_inner.is_null_session(obj))
 
     # --- the reported calls ---------------------------------------------------------------
 
@@ -82,7 +99,9 @@ class ObservedSessionInterface:
         # Flask opens the session on a context's first push, with the context current and its
         # push not reported yet (the test client's session_transaction opens one later).
         ctx = contexts._cv_request.get(None)
-        ours = getattr(ctx, "_ctxscope_pending", False) and raw_session(ctx) is None
+        ours = getattr(ctx, "_ctxscope_pending", False) and (
+            getattr(ctx, contexts.SESSION_KEY, None) is None
+        )
         if ours:
             contexts.flush_push(adapter, ctx)
         session = self._ctxscope_inner.open_session(app, request)
@@ -104,13 +123,53 @@ class ObservedSessionInterface:
     def save_session(self, app: Any, session: Any, response: Any) -> None:
         self._ctxscope_inner.save_session(app, session, response)
         adapter = self._ctxscope_adapter
-        if not adapter.events.active:
+        bus = adapter.events
+        if not bus.active:
             return
         ctx = contexts._cv_request.get(None)
-        if ctx is None or getattr(ctx, "app", None) is not adapter.flask_app:
+        if ctx is None or ctx.app is not adapter.flask_app:
             return
-        if raw_session(ctx) is session:
-            self._saved(app, ctx, session, response)
+        if getattr(ctx, contexts.SESSION_KEY, None) is not session:
+            return  # not the request's own session (session_transaction's)
+        try:
+            name = getattr(ctx, "_ctxscope_cookie_name", None)
+            if name is None:
+                name = self._cookie_name(app)
+            prefix = f"{name}="
+            set_cookie = None
+            headers = response.headers
+            pairs = getattr(headers, "_list", None)  # as header_items(), inline
+            if type(pairs) is not list:
+                pairs = list(headers.items())
+            # The last one counts (as in the browser); save_session just added it, last.
+            for key, value in reversed(pairs):
+                if value.startswith(prefix) and key.lower() == "set-cookie":
+                    set_cookie = value
+                    break
+            # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a
+            # Flask 3.0 session accessed (harmless now that the response is written, but not
+            # true).
+            accessed = bool(getattr(session, "accessed", False))
+            modified = bool(getattr(session, "modified", False))
+            if isinstance(session, dict) and len(session):
+                permanent = bool(dict.get(session, "_permanent", False))  # not marked accessed
+            else:
+                permanent = bool(getattr(session, "permanent", False))
+            extras = (
+                self._ctxscope_kind[0],
+                getattr(ctx, "_ctxscope_session_before", None),
+                session_summary(session),
+                accessed,
+                modified,
+                permanent,
+                set_cookie,
+                set_cookie is not None and "Max-Age=0" in set_cookie,
+            )
+            if adapter._breakpoints.armed or adapter.stacks.read:
+                adapter._refresh()
+            bus.emit(SessionSaved, adapter._rids.get(adapter._ident()), None, None, extras)
+        except Exception:  # observing must never break the request
+            adapter.internal_error(SessionSaved)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -120,65 +179,42 @@ class ObservedSessionInterface:
         interface, signed = self._ctxscope_kind
         app = adapter.flask_app
         try:
-            items = session_items(session)
-            before = None if items is None else summary_of(items)
+            before = session_summary(session)
             ctx._ctxscope_session_before = before
-            name = ctx._ctxscope_cookie_name = _cookie_name(inner, app)  # save_session's too
-            cookie = request.cookies.get(name)
+            name = ctx._ctxscope_cookie_name = self._cookie_name(app)  # save_session's too
+            # request.cookies, parsed by open_session already: werkzeug keeps it in the
+            # instance dict, and a MultiDict keeps a list per key (get() would cost two calls).
+            cookies = request.__dict__.get("cookies")
+            if type(cookies) is self._ctxscope_cookies_class:
+                values = dict.get(cookies, name)
+                cookie = values[0] if values else None
+            else:
+                cookie = request.cookies.get(name)
             if null:
                 verdict = "null"
             elif signed and type(session) is getattr(inner, "session_class", None):
-                verdict = _cookie_verdict(inner, app, cookie, items)
+                if not cookie:
+                    verdict = "new"
+                elif len(session):
+                    verdict = "valid"  # Flask keeps the data only if the signature checked out
+                else:
+                    verdict = _cookie_verdict(inner, app, cookie)
             else:
                 verdict = "custom"
+            extras = (interface, null, cookie, before, verdict)
+            if adapter._breakpoints.armed or adapter.stacks.read:
+                adapter._refresh()
+            bus = adapter.events
+            bus.emit(SessionOpened, adapter._rids.get(adapter._ident()), None, None, extras)
         except Exception:  # observing must never break the request
             adapter.internal_error(SessionOpened)
-            return
-        adapter.step(SessionOpened, None, None, (interface, null, cookie, before, verdict))
 
-    def _saved(self, app: Any, ctx: Any, session: Any, response: Any) -> None:
-        adapter = self._ctxscope_adapter
-        try:
-            name = ctx.__dict__.get("_ctxscope_cookie_name")
-            if name is None:
-                name = _cookie_name(self._ctxscope_inner, app)
-            prefix = f"{name}="
-            set_cookie = None
-            # The last one counts (as in the browser); save_session just added it, last.
-            for key, value in reversed(header_items(response.headers)):
-                if value.startswith(prefix) and key.lower() == "set-cookie":
-                    set_cookie = value
-                    break
-            # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a
-            # Flask 3.0 session accessed (harmless now that the response is written, but not
-            # true).
-            accessed = bool(getattr(session, "accessed", False))
-            modified = bool(getattr(session, "modified", False))
-            items = session_items(session)
-            permanent = (
-                bool(items.get("_permanent", False))
-                if isinstance(session, dict) and items
-                else bool(getattr(session, "permanent", False))
-            )
-            after = None if items is None else summary_of(items)
-        except Exception:  # observing must never break the request
-            adapter.internal_error(SessionSaved)
-            return
-        adapter.step(
-            SessionSaved,
-            None,
-            None,
-            (
-                self._ctxscope_kind[0],
-                ctx.__dict__.get("_ctxscope_session_before"),
-                after,
-                accessed,
-                modified,
-                permanent,
-                set_cookie,
-                set_cookie is not None and "Max-Age=0" in set_cookie,
-            ),
-        )
+    def _cookie_name(self, app: Any) -> str:
+        if self._ctxscope_config_name:  # Flask's own get_cookie_name: the config value
+            name = app.config.get("SESSION_COOKIE_NAME")
+            if type(name) is str:
+                return name
+        return _cookie_name(self._ctxscope_inner, app)
 
 
 def header_items(headers: Any) -> list[tuple[str, str]]:
@@ -200,12 +236,9 @@ def _cookie_name(inner: Any, app: Any) -> str:
         return str(app.config.get("SESSION_COOKIE_NAME", "session"))
 
 
-def _cookie_verdict(inner: Any, app: Any, cookie: str | None, items: dict[str, Any] | None) -> str:
-    if not cookie:
-        return "new"
-    if items:
-        return "valid"  # Flask keeps the data only when the signature and age checked out
-    # Empty: a valid empty session, or Flask swallowed BadSignature/SignatureExpired.
+def _cookie_verdict(inner: Any, app: Any, cookie: str) -> str:
+    """A cookie was sent and Flask opened an empty session from it: a valid empty session,
+    or Flask swallowed BadSignature/SignatureExpired. Checked again to tell which."""
     from itsdangerous import BadSignature, SignatureExpired
 
     serializer = inner.get_signing_serializer(app)
