@@ -188,16 +188,17 @@ def replay(qapp: QApplication, events: list[Event], total: int) -> dict[str, flo
     # Engine events arrive unread (their fields are filled in on first read); pushing the same
     # objects again would let the window skip that work after the first round, so every push
     # gets a fresh unread event made from the recorded raw tuple, as the bus makes them.
-    raws = [(type(ev), ev.__dict__["_raw"]) for ev in events]
+    raw_slot = Event.__dict__["_raw"]  # the slot the bus sets (events are frozen)
+    raws = [(type(ev), raw_slot.__get__(ev)) for ev in events]
 
     def produce() -> None:
         push = bridge.push
-        new, setattr_ = object.__new__, object.__setattr__
+        new, set_raw = object.__new__, raw_slot.__set__
         sent = 0
         while sent < total:
             for cls, raw in raws:
                 ev = new(cls)
-                setattr_(ev, "_raw", raw)
+                set_raw(ev, raw)
                 push(ev)
                 sent += 1
                 if sent == total:
