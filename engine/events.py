@@ -67,6 +67,14 @@ class Event:
         except KeyError:
             raise AttributeError(attr) from None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # copy and pickle take the filled-in fields: the raw values may hold live hooks.
+        return dict(self.as_dict())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _set_raw(self, None)
+        self.__dict__.update(state)
+
     def _fill(self, raw: tuple[Any, ...]) -> None:
         d = self.__dict__
         seq, t_ns, thread, request_id, name, blueprint, depth, extras = raw

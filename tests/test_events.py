@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
+import pickle
 import threading
 from typing import Any
 
@@ -339,6 +341,17 @@ def test_a_kept_emit_reaches_later_subscribers_and_breakpoints() -> None:
         app.events.breakpoints.clear()
         held.join(5)
     assert not held.is_alive()
+
+
+def test_events_copy_and_pickle_with_their_fields() -> None:
+    app = _plain_app()
+    events = _record(app)
+    app.test_client().get("/x")
+    view = next(e for e in events if e.kind == "view")
+    for clone in (copy.copy(view), copy.deepcopy(view), pickle.loads(pickle.dumps(view))):
+        assert type(clone) is type(view) and clone is not view
+        assert clone.to_json() == view.to_json()
+        assert clone.name == "_plain_app.<locals>.hello"
 
 
 def test_an_event_built_whole_reads_like_a_reported_one() -> None:
