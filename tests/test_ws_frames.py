@@ -17,6 +17,7 @@ from websockets.frames import Frame, Opcode
 
 from engine.bus import EventBus
 from engine.events import Event, WsFrame, WsMessage
+from engine.ws import inflate as inflate_module
 from engine.ws import tap as tap_module
 from engine.ws.frames import FrameReader, WireFrame, encode_frame, mask, opcode_name, unmask
 from engine.ws.handshake import GUID, accept_key, accept_steps, key_problem
@@ -718,7 +719,7 @@ def test_late_reads_from_many_threads_inflate_once_in_order() -> None:
 
 
 def test_inflate_backlog_bounds_what_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tap_module, "INFLATE_BACKLOG", 64)
+    monkeypatch.setattr(inflate_module, "INFLATE_BACKLOG", 64)
     chunks, texts = _conversation(5)
     bus = EventBus({})
     kept: list[Event] = []
@@ -841,7 +842,7 @@ _DEFLATE = "permessage-deflate"
 def test_queues_of_ended_connections_are_let_go(monkeypatch: pytest.MonkeyPatch) -> None:
     """Events name their inflate queue by number: a queue stays reachable while its events
     may need it, and is let go once no frame will come and none waits to be inflated."""
-    monkeypatch.setattr(tap_module, "ENDED_QUEUES", 2)
+    monkeypatch.setattr(inflate_module, "ENDED_QUEUES", 2)
     bus = EventBus({})
     kept: list[Event] = []
     bus.subscribe(kept.append)
@@ -853,18 +854,18 @@ def test_queues_of_ended_connections_are_let_go(monkeypatch: pytest.MonkeyPatch)
         tap.feed_in(encode_frame(1, wire, rsv=0x40, masking_key=b"abcd"))
         taps.append(tap)
     ids = [tap.inbound.qid for tap in taps]
-    assert all(qid in tap_module._queues for qid in ids)  # open: kept whatever happens
+    assert all(qid in inflate_module._queues for qid in ids)  # open: kept whatever happens
     for tap in taps[:4]:
         tap.eof_in()
     # Ended with a frame waiting: the newest two are kept, the older ones were inflated.
-    assert [qid in tap_module._queues for qid in ids] == [False, False, True, True, True]
+    assert [qid in inflate_module._queues for qid in ids] == [False, False, True, True, True]
     assert [tap.inbound.queue.inflated > 0 for tap in taps] == [True, True, False, False, False]
     del taps[4]  # never ended (a write failed, say): letting go of the tap closes its queue
     gc.collect()
     previews = [e.preview for e in kept if e.kind == "ws_message"]
     assert previews == [t[:64] for t in texts]
-    assert not any(qid in tap_module._queues for qid in ids)  # read: nothing to keep
-    assert all(q.id not in ids for q in tap_module._ended)
+    assert not any(qid in inflate_module._queues for qid in ids)  # read: nothing to keep
+    assert all(q.id not in ids for q in inflate_module._ended)
 
 
 def test_raw_values_leave_nothing_for_the_collector_to_track() -> None:

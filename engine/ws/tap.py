@@ -12,43 +12,50 @@ bookkeeping always run, so a subscriber arriving mid-connection sees correct fra
 
 Events are raw (see ``engine.events``): the tap hands the bus immutable values taken from
 the wire (the frame's header bytes, the start of its payload as sent) and what only the
-stream position tells (errors, close code, the message a frame belongs to);
-``frame_fields`` / ``message_fields`` derive the bits, hex and previews when somebody
-reads the event. A capture that only keeps events pays for none of that. A frame that is a
-whole message, the common case, gives its ``ws_frame`` and ``ws_message`` one shared tuple;
-a chunk that is such a frame, as interactive traffic reads and writes them, is taken whole
-on a short way that neither calls the frame parser nor copies the chunk.
+stream position tells (errors, close code, the message a frame belongs to), laid out as
+``engine.ws.tap_layout`` says; ``frame_fields`` / ``message_fields`` (``engine.ws.tap_fields``)
+derive the bits, hex and previews when somebody reads the event. A capture that only keeps
+events pays for none of that. A frame that is a whole message, the common case, gives its
+``ws_frame`` and ``ws_message`` one shared tuple; a chunk that is such a frame, as
+interactive traffic reads and writes them, is taken whole on a short way that neither calls
+the frame parser nor copies the chunk.
 
-Inflating is deferred the same way. The compressed payloads of a direction wait, as the
-bytes that crossed the wire, in that direction's ``InflateQueue``, and are inflated strictly
-in wire order (context takeover makes every message depend on the ones before, RFC 7692
-§7.2.3) when an event that needs a result is first read, or at once when more than
-``INFLATE_BACKLOG`` compressed bytes wait, or when more than ``ENDED_QUEUES`` ended
-connections keep frames waiting. Messages that begin while nobody listens are not
-inflated at all; under context takeover one skipped that way leaves the tap unable to
-inflate later ones, which their ``ws_message`` says in ``error`` (sizes are then the wire
-sizes).
+Inflating is deferred the same way: the compressed payloads of a direction wait, as the
+bytes that crossed the wire, in that direction's ``InflateQueue`` (``engine.ws.inflate``),
+and are inflated strictly in wire order (RFC 7692 §7.2.3) when first needed. Messages that
+begin while nobody listens are not inflated at all; under context takeover one skipped that
+way leaves the tap unable to inflate later ones, which their ``ws_message`` says in
+``error`` (sizes are then the wire sizes).
 
 What the tap hands the bus holds nothing the garbage collector keeps tracking (see the
-queue's entries below): a capture that keeps every event costs the collector the events
-themselves and nothing more.
+queue's entries in ``engine.ws.inflate``): a capture that keeps every event costs the
+collector the events themselves and nothing more.
 """
 
 from __future__ import annotations
 
 import codecs
-import itertools
-import marshal
-import re
-import threading
 import weakref
-import zlib
-from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..events import Event, WsFrame, WsMessage
-from .frames import OPCODE_NAMES, FrameReader, opcode_name, unmask
+from . import inflate
+from .frames import FrameReader, unmask
+
+# Re-exported: this module's public names before ``inflate`` and ``tap_fields`` were split off.
+# ``INFLATE_BACKLOG`` and ``ENDED_QUEUES`` are read where they live, in ``engine.ws.inflate``.
+from .inflate import (
+    ENDED_QUEUES,
+    INFLATE_BACKLOG,
+    DeflateParams,
+    InflateQueue,
+    _new_slot,
+    parse_deflate_params,
+)
+from .tap_fields import Frame, _payload, frame_fields, message_fields, parse_close
+from .tap_fields import text_preview as text_preview  # re-exported, as before the split
+from .tap_layout import FRAME, MESSAGE, PREVIEW_BYTES, WHOLE
 
 __all__ = [
     "ENDED_QUEUES",
@@ -64,18 +71,7 @@ __all__ = [
     "parse_deflate_params",
 ]
 
-PREVIEW_BYTES = 64
-"""Payload bytes kept in a preview; ``length`` fields always give the full size."""
-
-INFLATE_BACKLOG = 256 << 10
-"""Compressed bytes a direction may hold uninflated; past it the tap inflates at once."""
-
-_EMPTY_BLOCK = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.2: removed by the sender, re-added here
-_printable = re.compile(rb"[\x09-\x0d\x20-\x7e]*").fullmatch
 _utf8_decoder = codecs.getincrementaldecoder("utf-8")
-_VALID_CLOSE = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}
-Frame = tuple[bytes, int, bytes, str | None, bool]
-"""A frame as the tap's readers give it: a ``WireFrame``'s five items, as a plain tuple."""
 
 _NOT_INFLATED = (
     "not inflated: earlier compressed messages passed while nobody listened "
@@ -96,414 +92,6 @@ class Bus(Protocol):
         blueprint: str | None,
         extras: tuple[Any, ...],
     ) -> object: ...
-
-
-class DeflateParams:
-    """permessage-deflate as negotiated (RFC 7692 §7.1), read from the response header."""
-
-    __slots__ = ("client_no_context_takeover", "server_no_context_takeover")
-
-    def __init__(self, server_no_context_takeover: bool, client_no_context_takeover: bool) -> None:
-        self.server_no_context_takeover = server_no_context_takeover  # server resets per message
-        self.client_no_context_takeover = client_no_context_takeover  # client resets per message
-
-
-def parse_deflate_params(extensions_header: str | None) -> DeflateParams | None:
-    """The permessage-deflate parameters of a ``Sec-WebSocket-Extensions`` response, if any.
-
-    Window sizes need no tracking: a 15-bit inflater reads any smaller window (RFC 7692
-    §7.1.2), so only context takeover changes how the tap inflates.
-    """
-    if not extensions_header:
-        return None
-    for offer in extensions_header.split(","):
-        parts = [p.strip().lower() for p in offer.split(";")]
-        if parts[0] == "permessage-deflate":
-            names = {p.split("=", 1)[0].strip() for p in parts[1:]}
-            return DeflateParams(
-                "server_no_context_takeover" in names, "client_no_context_takeover" in names
-            )
-    return None
-
-
-def text_preview(head: bytes, whole: bool) -> tuple[str, bool]:
-    """(preview, is_text): ``head`` (a payload's start) as text if it is UTF-8, else as hex.
-
-    ``whole`` says ``head`` is the entire payload; otherwise a character cut at the end by
-    the preview cap (or by a fragment boundary) is not held against it.
-    """
-    head = head[:PREVIEW_BYTES]
-    try:
-        return str(head, "utf-8"), True
-    except UnicodeDecodeError as exc:
-        # An incomplete sequence at the very end is a cut, not an error (unless whole).
-        if not whole and exc.end == len(head) and exc.reason == "unexpected end of data":
-            return str(head[: exc.start], "utf-8"), True
-        return head.hex(), False
-
-
-def control_preview(data: bytes) -> tuple[str, bool]:
-    """Control payloads: printable ASCII as text, anything else as hex (as websockets logs)."""
-    head = data[:PREVIEW_BYTES]
-    if _printable(head):
-        return head.decode("ascii"), True
-    return head.hex(), False
-
-
-def parse_close(payload: bytes) -> tuple[int | None, str | None, str | None]:
-    """(code, reason, problem) of a close payload (RFC 6455 §5.5.1, §7.4)."""
-    if not payload:
-        return 1005, "", None  # no status code present (§7.1.5)
-    if len(payload) == 1:
-        return None, None, "close payload of 1 byte (a status code takes 2)"
-    code = int.from_bytes(payload[:2], "big")
-    try:
-        reason = payload[2:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return code, payload[2:].decode("utf-8", "replace"), f"close reason is not UTF-8: {exc}"
-    if code not in _VALID_CLOSE and not 3000 <= code < 5000:
-        return code, reason, f"close code {code} must not be sent (RFC 6455 §7.4)"
-    return code, reason, None
-
-
-def _payload(frame: Frame, n: int | None = None) -> bytes:
-    """A frame's payload (its first ``n`` bytes) unmasked (RFC 6455 §5.3).
-
-    ``WireFrame.payload`` for the plain tuples the tap's readers return.
-    """
-    header = frame[0]
-    wire = frame[2] if n is None else frame[2][:n]
-    if len(header) > 1 and header[1] & 0x80:
-        return unmask(wire, header[-4:])
-    return wire
-
-
-# -- deferred inflating ----------------------------------------------------------------------
-
-# A queued frame ("entry") is a plain tuple of immutable wire values and its result slot:
-#   (buf, start, header, first, fin, complete, slot, text)
-# or, for a whole message in one frame no longer than its head, the "whole" raw values of its
-# events (below), which hold the same.
-# buf[start:] is the payload as on the wire (masked when masked); header is the frame's
-# header, or None when it is buf[:start] (the chunk that held the frame, kept as it was read,
-# so the hot path copies nothing); first: the frame begins its message; complete: False for
-# a frame cut short, which is counted, not inflated; text: its message is text, whose UTF-8
-# is checked (RFC 6455 §8.1). The slot is a bytearray the queue fills in, once, with the
-# marshalled results (see ``_results``).
-#
-# Why a bytearray and a queue number instead of an object or a list: a capture keeps every
-# event, and each container the garbage collector tracks among what it keeps is visited
-# again at every collection of the old generation. A bytearray references nothing, so it is
-# not tracked; a tuple holding only such values is untracked by the collector's first pass
-# over it. The raw values of a ws_frame / ws_message event then add nothing tracked beyond
-# the event itself. The events find their queue by number, in ``_queues``.
-_LENGTH = 0  # of the message being inflated: its inflated bytes so far
-_HEAD = 1  # first PREVIEW_BYTES of its inflated payload
-_ERROR = 2  # first problem found
-_DECODER = 3  # incremental UTF-8 decoder of a fragmented text message
-_FRAMES = 4  # frames inflated so far
-_TEXT = 5  # a text message: check its UTF-8
-
-ENDED_QUEUES = 16
-"""Queues of ended connections that may keep frames waiting for a reader; the oldest past
-this many is inflated at once (its events then need it no more) and let go."""
-
-_new_slot = bytearray().copy  # an empty bytearray, without bytearray()'s argument parsing
-_queues: dict[int, InflateQueue] = {}  # every queue whose events may still need it
-_queue_ids = itertools.count(1)
-_ended: deque[InflateQueue] = deque()  # closed queues still holding frames, oldest first
-_ended_lock = threading.Lock()
-
-
-def _forget(queue: InflateQueue) -> None:
-    """Drop a closed queue that holds no frames: every event it served has its results."""
-    _queues.pop(queue.id, None)
-    with _ended_lock:
-        try:
-            _ended.remove(queue)
-        except ValueError:
-            pass
-
-
-def _results(slot: bytearray, qid: int) -> tuple[int | None, int, bytes, str | None]:
-    """(inflated size of the frame or None when cut short, then its message's inflated
-    length, head and error as of that frame) of a queued frame, inflating up to it first."""
-    if not slot:
-        queue = _queues.get(qid)
-        if queue is not None:  # None: it was settled before it was let go
-            queue.settle(slot)
-    return marshal.loads(slot)  # type: ignore[no-any-return]
-
-
-class InflateQueue:
-    """The compressed frames of one direction, inflated in wire order when a result is read.
-
-    The connection's thread appends (``add``); any thread may ask for a frame's result
-    (``settle``), which inflates every frame queued before it first, under a lock: a
-    deflate stream with context takeover can only be read in order (RFC 7692 §7.2.3).
-    The queue holds only the immutable payload bytes that crossed the wire, so reading an
-    event long after the connection moved on gives what inflating at once would have.
-    ``close()`` says no frame will follow; a closed queue is let go once it holds no frames.
-    """
-
-    __slots__ = (
-        "_inflater",
-        "_lock",
-        "_msg",
-        "_pending",
-        "added",
-        "closed",
-        "id",
-        "inflated",
-        "max_size",
-        "reset_per_message",
-    )
-
-    def __init__(self, reset_per_message: bool, max_size: int | None) -> None:
-        self.reset_per_message = reset_per_message  # the sender restarts its window per message
-        self.max_size = max_size  # inflate no message past this (a zip bomb costs no memory)
-        self._inflater: Any = None  # zlib decompressor, made on first use (most never need one)
-        self._msg: list[Any] | None = None  # state of the message being inflated (_LENGTH...)
-        self._pending: deque[tuple[Any, ...]] = deque()  # entries not inflated, in wire order
-        self._lock = threading.Lock()  # one inflater, readers on any thread
-        self.added = 0  # compressed bytes queued so far (connection thread only)
-        self.inflated = 0  # compressed bytes inflated so far (under the lock)
-        self.closed = False  # no frame will be added any more
-        self.id = next(_queue_ids)  # how raw event values name it
-        _queues[self.id] = self
-
-    def add(self, entry: tuple[Any, ...]) -> bytearray:
-        """Queue ``entry`` (a frame cut short included: it keeps the count right); its slot."""
-        self._pending.append(entry)
-        self.added += len(entry[0]) - entry[1]
-        slot: bytearray = entry[6]
-        if self.added - self.inflated > INFLATE_BACKLOG:
-            self.settle(slot)  # nobody reads: keep memory bounded by inflating now
-        return slot
-
-    def settle(self, slot: bytearray) -> None:
-        """Inflate every queued frame up to and including the one ``slot`` belongs to."""
-        if slot:  # filled last, under the lock: the results are in place
-            return
-        with self._lock:
-            pending = self._pending
-            while not slot:
-                self._step(pending.popleft())
-            drained = self.closed and not pending
-        if drained:
-            _forget(self)
-
-    def settle_all(self) -> None:
-        """Inflate every queued frame."""
-        with self._lock:
-            pending = self._pending
-            while pending:
-                self._step(pending.popleft())
-            drained = self.closed
-        if drained:
-            _forget(self)
-
-    def close(self) -> None:
-        """No frame will follow. Let go at once when nothing waits; otherwise kept (for the
-        events still to be read) among at most ``ENDED_QUEUES`` others."""
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            drained = not self._pending
-        if drained:
-            _forget(self)
-            return
-        with _ended_lock:
-            _ended.append(self)
-            evicted = [_ended.popleft() for _ in range(len(_ended) - ENDED_QUEUES)]
-        for queue in evicted:  # outside _ended_lock: settling takes the queue's lock
-            queue.settle_all()
-
-    def _step(self, entry: tuple[Any, ...]) -> None:
-        if entry[0] is WHOLE:  # a whole message's raw values: its head is the whole frame
-            buf, start, slot = entry[3], entry[4], entry[9]
-            header, first, fin, complete, text = None, True, True, True, buf[0] & 0x0F == 0x1
-        else:
-            buf, start, header, first, fin, complete, slot, text = entry
-        wire = buf[start:] if start else buf
-        msg = self._msg
-        if first or msg is None:
-            msg = self._msg = [0, b"", None, None, 0, text]
-            if self.reset_per_message or self._inflater is None:
-                self._inflater = zlib.decompressobj(wbits=-15)  # raw deflate, RFC 7692 §7.2.2
-        msg[_FRAMES] += 1
-        size = None
-        if complete:
-            if header is None:
-                header = buf[:start]
-            payload = unmask(wire, header[-4:]) if header[1] & 0x80 else wire
-            data = self._inflate(payload, fin, msg)
-            size = len(data)
-            msg[_LENGTH] += size
-            missing = PREVIEW_BYTES - len(msg[_HEAD])
-            if missing > 0:
-                msg[_HEAD] += data[:missing]
-            if msg[_TEXT] and msg[_ERROR] is None:
-                try:
-                    if msg[_DECODER] is None and fin and msg[_FRAMES] == 1:
-                        str(data, "utf-8")  # a whole message in one frame: one C call
-                    else:
-                        if msg[_DECODER] is None:
-                            msg[_DECODER] = _utf8_decoder()
-                        msg[_DECODER].decode(data, fin)
-                except UnicodeDecodeError as exc:
-                    msg[_ERROR] = f"invalid UTF-8 in text message: {exc.reason}"
-        else:
-            # Cut short (stream end, or over the limit and skipped): nothing to inflate, and
-            # the inflater is out of step from here on, which later frames will show.
-            msg[_LENGTH] += len(wire)
-        max_size = self.max_size
-        if max_size is not None and msg[_LENGTH] > max_size and not msg[_ERROR]:
-            msg[_ERROR] = f"message of {msg[_LENGTH]}+ bytes exceeds {max_size}"
-        self.inflated += len(wire)
-        # Last: a filled slot marks the entry done. One C call, so a reader on another
-        # thread sees it empty or whole.
-        slot += marshal.dumps((size, msg[_LENGTH], msg[_HEAD], msg[_ERROR]))
-
-    def _inflate(self, data: bytes, fin: bool, msg: list[Any]) -> bytes:
-        error = msg[_ERROR]
-        if error is not None and error.startswith("inflat"):
-            return b""
-        if fin:
-            data += _EMPTY_BLOCK
-        limit = 0
-        if self.max_size is not None:
-            # Never inflate past the limit (a zip bomb would otherwise cost the tap memory).
-            limit = max(self.max_size - msg[_LENGTH] + 1, 1)
-        try:
-            out: bytes = self._inflater.decompress(data, limit)
-        except zlib.error as exc:
-            msg[_ERROR] = f"inflating failed: {exc}"
-            return b""
-        if self._inflater.unconsumed_tail:
-            msg[_ERROR] = f"inflates to more than {self.max_size} bytes"
-            self._inflater = zlib.decompressobj(wbits=-15)
-        return out
-
-
-# -- the events' fields, derived when read ---------------------------------------------------
-
-# The raw values the tap emits: a tuple whose first item names its layout, holding only
-# immutable values from the wire and what only the stream position tells, plus, for a
-# queued compressed frame, its result slot (filled in once, under the queue's lock, from the
-# immutable bytes the queue holds, so the same whenever that happens) and its queue's number.
-# Nothing in it is tracked by the garbage collector once the collector has seen it once,
-# which matters when a capture keeps every event.
-#
-# "whole": a frame that is a whole message; its ws_frame and ws_message share the tuple.
-#   ("whole", connection_id, direction, head, header_length, length, error, compressed,
-#    problem, slot, queue)
-# "frame": any other frame, with the raw values of the ws_message it completes, if any.
-#   ("frame", connection_id, direction, head, header_length, length, received, error,
-#    complete, text, slot, queue, close, message)
-# "message": a fragmented message.
-#   ("message", connection_id, direction, opcode, frames, compressed, wire_length, length,
-#    head, error, slot, queue)
-#
-# head (frames): the frame's header bytes, then the first PREVIEW_BYTES of its payload as
-# sent, in one bytes object (the chunk itself when it was one short frame); header_length
-# splits them. received: payload bytes that arrived (a whole message's all did). slot: the
-# result slot of the (last) queued frame, or None; queue: its InflateQueue's number.
-# problem: the message's error when not queued; close: (code, reason) of a close frame;
-# head (message): the start of its payload, unmasked, when not queued.
-WHOLE = "whole"
-FRAME = "frame"
-MESSAGE = "message"
-
-
-def frame_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
-    """The ``ws_frame`` fields of the tap's raw values (``WsFrame._decode`` calls this)."""
-    if raw[0] == WHOLE:
-        _, cid, direction, head, hlen, length, error, compressed, _, slot, qid = raw
-        received = length
-        complete = True
-        text = head[0] & 0x0F == 0x1 and not compressed
-        close = None
-    else:
-        _, cid, direction, head, hlen, length, received, error, complete, text, slot, qid = raw[:12]
-        close = raw[12]
-    header = head[:hlen]
-    wire_head = head[hlen:]
-    b0 = header[0]
-    op = b0 & 0x0F
-    b1 = header[1] if len(header) > 1 else 0
-    masked = b1 >= 0x80
-    # The preview's bytes unmasked: the XOR of RFC 6455 §5.3 from the payload's start.
-    preview_bytes = unmask(wire_head, header[-4:]) if masked else wire_head
-    if op >= 0x8:
-        preview, is_text = control_preview(preview_bytes)
-    elif text:
-        whole = complete and op == 0x1 and b0 >= 0x80 and length <= PREVIEW_BYTES
-        preview, is_text = text_preview(preview_bytes, whole)
-    else:
-        preview, is_text = preview_bytes.hex(), False
-    code = b1 & 0x7F
-    return {
-        "connection_id": cid,
-        "direction": direction,
-        "fin": b0 >= 0x80,
-        "rsv1": bool(b0 & 0x40),
-        "rsv2": bool(b0 & 0x20),
-        "rsv3": bool(b0 & 0x10),
-        "opcode": op,
-        "opcode_name": OPCODE_NAMES.get(op) or opcode_name(op),
-        "masked": masked,
-        "masking_key": header[-4:].hex() if masked and len(header) >= 6 else None,
-        "length": length,
-        "length_encoding": 7 if code < 126 else (16 if code == 126 else 64),
-        "header_hex": header.hex(),
-        "payload_wire_preview": wire_head.hex(),
-        "payload_preview": preview,
-        "payload_preview_is_text": is_text,
-        "wire_size": len(header) + received,
-        "inflated_size": _results(slot, qid)[0] if slot is not None else None,
-        "error": error,
-        "close_code": close[0] if close is not None else None,
-        "close_reason": close[1] if close is not None else None,
-    }
-
-
-def message_fields(raw: tuple[Any, ...]) -> dict[str, Any]:
-    """The ``ws_message`` fields of the tap's raw values (``WsMessage._decode`` calls this).
-
-    With a queued frame, length, head and error are the inflated message's, known once the
-    queue reached that frame.
-    """
-    if raw[0] == WHOLE:
-        _, cid, direction, frame_head, hlen, length, _, compressed, error, slot, qid = raw
-        opcode = frame_head[0] & 0x0F
-        frames = 1
-        wire_length = length
-        head = frame_head[hlen:]
-        if frame_head[1] & 0x80:  # not inflated: the payload's start, unmasked (RFC 6455 §5.3)
-            head = unmask(head, frame_head[hlen - 4 : hlen])
-    else:
-        _, cid, direction, opcode, frames, compressed, wire_length, length, head, error = raw[:10]
-        slot, qid = raw[10], raw[11]
-    if slot is not None:
-        _, length, head, error = _results(slot, qid)
-    if opcode == 0x1:
-        preview, is_text = text_preview(head, length <= PREVIEW_BYTES)
-    else:
-        preview, is_text = head.hex(), False
-    return {
-        "connection_id": cid,
-        "direction": direction,
-        "opcode_name": "text" if opcode == 0x1 else "binary",
-        "length": length,
-        "frames": frames,
-        "compressed": compressed,
-        "preview": preview,
-        "wire_length": wire_length,
-        "preview_is_text": is_text,
-        "error": error,
-    }
 
 
 # -- the tap -----------------------------------------------------------------------------------
@@ -957,7 +545,7 @@ class WsTap:
                     else (data, hlen, None, True, True, True, slot, b0 & 0x0F == 0x1)
                 )
                 queue.added += length
-                if queue.added - queue.inflated > INFLATE_BACKLOG:
+                if queue.added - queue.inflated > inflate.INFLATE_BACKLOG:
                     queue.settle(slot)
             emit = bus.emit
             emit(WsFrame, request_id, name, blueprint, raw)
