@@ -229,3 +229,27 @@ def test_nested_request_context_inside_a_view(trio: Trio) -> None:
     assert "app_ctx_pushed" not in between and "teardown_request" in between
     rids = {e.request_id for e in trio.flask_events[inner_push:inner_pop]}
     assert len(rids) == 1 and rids != {trio.flask_events[0].request_id}
+
+
+def test_a_session_interface_patched_after_attaching_is_obeyed() -> None:
+    """Flask asks ``is_null_session`` at every response; the adapter must ask the user's
+    interface as it is now, not as it was when ctxscope attached."""
+    import flask
+    from flask.sessions import SecureCookieSessionInterface
+
+    class Interface(SecureCookieSessionInterface):
+        pass
+
+    app = flask.Flask("patched")
+    app.secret_key = "k"
+    app.session_interface = Interface()
+
+    @app.route("/")
+    def index() -> str:
+        flask.session["n"] = 1
+        return "ok"
+
+    attach(app).subscribe(lambda event: None)
+    assert "Set-Cookie" in app.test_client().get("/").headers
+    Interface.is_null_session = lambda self, obj: True  # type: ignore[method-assign]
+    assert "Set-Cookie" not in app.test_client().get("/").headers  # as plain Flask would

@@ -67,9 +67,6 @@ class ObservedSessionInterface:
         own(self, "_ctxscope_config_name", name_method is SessionInterface.get_cookie_name)
         # ... and the class of the cookies werkzeug parses, read underneath (see _opened).
         own(self, "_ctxscope_cookies_class", ImmutableMultiDict)
-        # Asked by Flask at every response: the user's own bound method, found in the instance
-        # dict without a call of ours in between (kept current by __setattr__).
-        own(self, "is_null_session", inner.is_null_session)
 
     # --- transparency ---------------------------------------------------------------------
 
@@ -84,13 +81,15 @@ class ObservedSessionInterface:
         if name in _OWN:
             object.__setattr__(self, name, value)
         else:
-            inner = self._ctxscope_inner
-            setattr(inner, name, value)
-            if name == "is_null_session":
-                object.__setattr__(self, name, inner.is_null_session)
+            setattr(self._ctxscope_inner, name, value)
 
     def __repr__(self) -> str:
         return repr(self._ctxscope_inner)
+
+    def is_null_session(self, obj: object) -> Any:
+        # Asked by Flask at every response: a method of the wrapper (no __getattr__ detour),
+        # looked up on the user's interface at each call, so a later patch of it is seen.
+        return self._ctxscope_inner.is_null_session(obj)
 
     # --- the reported calls ---------------------------------------------------------------
 
