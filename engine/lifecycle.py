@@ -144,17 +144,16 @@ class Lifecycle:
         args: tuple[Any, ...],
         fields: FieldsOf,
         request_id: int | None = None,
-        kwargs: dict[str, Any] | None = None,
     ) -> Any:
-        """Call a hook or the view; when somebody listens, report it (also when it raises)."""
+        """Call a hook; when somebody listens, report it (also when it raises)."""
         call = self.ensure_sync(func)
         bus = self.events
         if not bus.active:
-            return call(*args) if kwargs is None else call(*args, **kwargs)
+            return call(*args)
         if request_id is None:
             request_id = current_request_id()
         try:
-            rv = call(*args) if kwargs is None else call(*args, **kwargs)
+            rv = call(*args)
         except Exception as e:
             bus.emit(cls, request_id, func, blueprint, fields(args, None, e))
             raise

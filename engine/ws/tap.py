@@ -192,7 +192,6 @@ class DirectionTap:
         self.close: tuple[int | None, str | None] | None = None  # first close frame seen
         # Shared by both directions: each appends itself on its first close frame.
         self.closes: list[str] = closes if closes is not None else []
-        self.frames = 0  # frames seen in this direction
         self.ended = False  # the byte stream of this direction ended
 
     # -- per frame --------------------------------------------------------------------------
@@ -207,7 +206,6 @@ class DirectionTap:
         message for its preview. Compressed payloads are queued as they crossed the wire.
         (``WsTap`` takes the common chunk, one whole message in one frame, without this.)
         """
-        self.frames += 1
         header, length, wire, error, complete = frame
         b0 = header[0]
         op = b0 & 0x0F
@@ -493,7 +491,6 @@ class WsTap:
                 deliver(parse(data))
                 short = not reader._buf and not reader._skip and side.msg_opcode is None
                 return
-            side.frames += 1
             b0 = data[0]
             compressed = b0 & 0x40 != 0  # RSV1: ``sizes`` allows it only when negotiated
             if not bus.active:
