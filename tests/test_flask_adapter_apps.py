@@ -311,3 +311,35 @@ def test_no_secret_key_gives_a_null_session() -> None:
     opened = next(e for e in events if e.kind == "session_opened")
     assert (opened.null, opened.verdict) == (True, "null")
     assert "session_saved" not in [e.kind for e in events]
+
+
+def test_session_saved_accessed_is_what_decided_vary() -> None:
+    # Flask 3.0's save_session reads ``session.permanent`` after choosing Vary: Cookie, and that
+    # ``get`` marks the session accessed: the event must report the request's own access.
+    plain = flask.Flask("accessed")
+    plain.secret_key = "k"
+
+    @plain.route("/login")
+    def login() -> str:
+        flask.session["user"] = "ada"
+        return "in"
+
+    @plain.route("/untouched")
+    def untouched() -> str:
+        return "ok"
+
+    @plain.route("/read")
+    def read() -> str:
+        return str(flask.session.get("user"))
+
+    app = attach(plain)
+    client = app.test_client()
+    client.get("/login")
+    for path, accessed in (("/untouched", False), ("/read", True)):
+        events: list[Any] = []
+        with app.subscribe(events.append):
+            response = client.get(path)
+        saved = next(e for e in events if e.kind == "session_saved")
+        assert saved.set_cookie is None
+        assert saved.accessed is accessed
+        assert ("Cookie" in response.headers.get("Vary", "")) is accessed

@@ -120,6 +120,10 @@ class ObservedSessionInterface:
         return session
 
     def save_session(self, app: Any, session: Any, response: Any) -> None:
+        # ``accessed`` as the request left it, read before the save: Flask 3.0's own
+        # save_session reads ``session.permanent`` (should_set_cookie, get_expiration_time),
+        # whose ``get`` marks the session accessed after Vary: Cookie was decided.
+        accessed = getattr(session, "accessed", False)
         self._ctxscope_inner.save_session(app, session, response)
         adapter = self._ctxscope_adapter
         bus = adapter.events
@@ -145,10 +149,7 @@ class ObservedSessionInterface:
                 if value.startswith(prefix) and key.lower() == "set-cookie":
                     set_cookie = value
                     break
-            # ``accessed`` first: reading ``permanent`` goes through ``get``, which marks a
-            # Flask 3.0 session accessed (harmless now that the response is written, but not
-            # true).
-            accessed = bool(getattr(session, "accessed", False))
+            accessed = bool(accessed)
             modified = bool(getattr(session, "modified", False))
             if isinstance(session, dict) and len(session):
                 permanent = bool(dict.get(session, "_permanent", False))  # not marked accessed
