@@ -283,3 +283,38 @@ def test_a_failing_subscriber_never_breaks_the_request() -> None:
 
     adapter.subscribe(broken)
     assert adapter.test_client().get("/work").data == b"worked"
+
+
+def test_a_context_pushed_inside_a_push_keeps_each_request_apart() -> None:
+    # An appcontext_pushed receiver runs inside the request context's push, before the implicit
+    # app context is on the rebuilt stack: a request context it pushes and pops there is a
+    # request of its own, and the outer app context still belongs to the outer request.
+    app = _app()
+    inner_paths: list[str] = []
+
+    def receiver(sender: flask.Flask, **extra: Any) -> None:
+        if not inner_paths:
+            with sender.test_request_context("/inner"):
+                inner_paths.append(flask.request.path)
+
+    adapter = attach(app)
+    events: list[Any] = []
+    adapter.subscribe(events.append)
+    flask.appcontext_pushed.connect(receiver, app)
+    try:
+        assert adapter.test_client().get("/work").data == b"worked"
+    finally:
+        flask.appcontext_pushed.disconnect(receiver, app)
+    assert inner_paths == ["/inner"]
+    pushed = [e for e in events if e.kind == "request_ctx_pushed"]
+    assert [e.path for e in pushed] == ["/inner", "/work"]
+    inner_id, outer_id = (e.request_id for e in pushed)
+    assert inner_id != outer_id
+    app_pushed = [e for e in events if e.kind == "app_ctx_pushed"]
+    assert [e.request_id for e in app_pushed] == [outer_id]
+    view = next(e for e in events if e.kind == "view")
+    assert view.request_id == outer_id
+    assert adapter.snapshot().get(threading.get_ident(), {"app": [], "request": []}) == {
+        "app": [],
+        "request": [],
+    }
