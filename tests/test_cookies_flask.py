@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from engine.cookies import CookieError, decode, parse_input, resign, sign, verify
 from engine.cookies.signing import SigningSettings
+from tests.flask_version import SECRET_KEY_FALLBACKS
 
 SECRET = "flask-real-secret"
 OLD = b"\x00\xffold-binary-key"
@@ -129,6 +130,7 @@ def test_permanent_session_attributes() -> None:
     assert decoded.payload == {"_permanent": True, "user": "alice"}
 
 
+@SECRET_KEY_FALLBACKS
 def test_fallback_keys_in_flask_order() -> None:
     old_app = make_app()
     old_app.config["SECRET_KEY"] = OLD

@@ -11,10 +11,12 @@ from typing import Any
 import flask
 import pytest
 from werkzeug.routing import Map, MapAdapter, Rule
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.test import EnvironBuilder
 
 import engine
 from engine.routing_fast import bind_request
+from tests.flask_version import FLASK_VERSION
 
 
 def _adapter_state(adapter: MapAdapter) -> dict[str, Any]:
@@ -128,6 +130,20 @@ CONFIGS: list[dict[str, Any]] = [
 ]
 
 
+def _new_in_flask_31(config: dict[str, Any], host: str, subdomain_matching: bool) -> str | None:
+    """Why Flask 3.0's create_url_adapter answers this case unlike 3.1's, if it does."""
+    trusted = config.get("TRUSTED_HOSTS")
+    if trusted and not host_is_trusted(host, trusted):
+        return "TRUSTED_HOSTS is new in Flask 3.1 (3.0 does not refuse an untrusted host)"
+    server_name = config.get("SERVER_NAME")
+    elsewhere = server_name and host.lower().removesuffix(":80") != server_name.removesuffix(":80")
+    if elsewhere and not subdomain_matching:
+        return (
+            "Flask 3.1's SERVER_NAME no longer limits routing to its host (no subdomain_matching)"
+        )
+    return None
+
+
 # bind_to_environ warns about a host that does not match SERVER_NAME, on both sides alike.
 @pytest.mark.filterwarnings("ignore:Current server name")
 @pytest.mark.parametrize("config", CONFIGS)
@@ -139,6 +155,10 @@ CONFIGS: list[dict[str, Any]] = [
 def test_create_url_adapter_matches_flask(
     config: dict[str, Any], host: str | None, subdomain_matching: bool
 ) -> None:
+    if FLASK_VERSION < (3, 1) and (
+        reason := _new_in_flask_31(config, host or "localhost", subdomain_matching)
+    ):
+        pytest.skip(reason)
     flask_app, engine_app = _apps(**config)
     flask_app.subdomain_matching = subdomain_matching
     engine_app.subdomain_matching = subdomain_matching

@@ -23,6 +23,7 @@ from engine.response_fast import add_vary_cookie, set_session_cookie
 from engine.wrappers import Response
 from engine.zlib_bound import cannot_shrink
 from tests.diff_apps import freeze_time
+from tests.flask_version import needs_flask
 
 # --- Vary: Cookie ------------------------------------------------------------------------------
 
@@ -164,10 +165,13 @@ def test_set_session_cookie_other_classes() -> None:
 # --- whole requests against Flask --------------------------------------------------------------
 
 
-SESSION_CONFIGS: list[dict[str, Any]] = [
+SESSION_CONFIGS: list[Any] = [
     {},
     {"SESSION_COOKIE_DOMAIN": "example.com", "SESSION_COOKIE_SAMESITE": "Lax"},
-    {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_PARTITIONED": True},
+    pytest.param(
+        {"SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_PARTITIONED": True},
+        marks=needs_flask((3, 1), "SESSION_COOKIE_PARTITIONED is new in Flask 3.1"),
+    ),
     {"SESSION_COOKIE_HTTPONLY": False, "SESSION_COOKIE_PATH": "/app"},
     {"SESSION_COOKIE_NAME": "sid", "APPLICATION_ROOT": "/root"},
 ]
