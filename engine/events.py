@@ -345,6 +345,38 @@ class RequestFinished(Event):
         return {"status": status, "headers": [[k, v] for k, v in pairs]}
 
 
+# --- templates and flashed messages -------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BeforeRenderTemplate(Event):
+    """A template is about to render; ``before_render_template`` sent (Flask apps: the engine
+    renders no templates). ``context`` is what the view passed and context processors added,
+    without Flask's own ``g``, ``request`` and ``session``."""
+
+    kind: ClassVar[str] = "before_render_template"
+    template: str | None  # the template's name; None for render_template_string
+    context: Summary
+
+
+@dataclass(frozen=True, eq=False)
+class TemplateRendered(Event):
+    """A template rendered; ``template_rendered`` sent. Fields as ``before_render_template``."""
+
+    kind: ClassVar[str] = "template_rendered"
+    template: str | None
+    context: Summary
+
+
+@dataclass(frozen=True, eq=False)
+class MessageFlashed(Event):
+    """``flash()`` stored a message for a later request; ``message_flashed`` sent."""
+
+    kind: ClassVar[str] = "message_flashed"
+    message: Summary
+    category: Summary
+
+
 # --- teardown -------------------------------------------------------------------------------
 
 
@@ -563,6 +595,9 @@ LIFECYCLE_ORDER: tuple[str, ...] = (
     "request_started",
     "url_value_preprocessor",
     "before_request",
+    "message_flashed",
+    "before_render_template",
+    "template_rendered",
     "view",
     "exception",
     "error_handler",

@@ -10,8 +10,10 @@ from werkzeug.exceptions import Aborter
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from .events import MessageFlashed
 from .globals import _app_ctx_stack, _request_ctx_stack, current_app
 from .signals import message_flashed
+from .summary import summarize
 
 __all__ = [
     "abort",
@@ -114,11 +116,12 @@ def flash(message: str, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-    message_flashed.send(
-        current_app._get_current_object(),
-        message=message,  # type: ignore[attr-defined]
-        category=category,
-    )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    message_flashed.send(app, message=message, category=category)
+    bus = app.events
+    if bus.active:
+        fields = (summarize(message), summarize(category))
+        bus.emit(MessageFlashed, ctx.request_id, None, None, fields)
 
 
 def get_flashed_messages(with_categories: bool = False) -> list[Any]:

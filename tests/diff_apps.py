@@ -32,6 +32,7 @@ SIGNALS = (
     "appcontext_pushed",
     "appcontext_popped",
     "appcontext_tearing_down",
+    "message_flashed",
 )
 
 

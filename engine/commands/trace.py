@@ -195,6 +195,10 @@ def _detail(event: Event) -> str:
         return f"raised {d['error']}" if d["error"] else f"status {d['status']}"
     if kind in ("teardown_request", "teardown_appcontext"):
         return f"error={d['error']}" + (f" raised {d['raised']}" if d["raised"] else "")
+    if kind in ("before_render_template", "template_rendered"):
+        return f"{d['template'] or '(template string)'} {d['context']}"
+    if kind == "message_flashed":
+        return f"[{d['category']}] {d['message']}"
     if d.get("error"):
         return f"error={d['error']}"
     return ""

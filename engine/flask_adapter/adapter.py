@@ -6,8 +6,9 @@ wrapped (``sessions``), and the request and app contexts the app creates report 
 pops (``contexts``). Bound methods are shadowed on the instance and call the originals
 (``shadows``): the contexts' factories, ``ensure_sync``, the error handling, and the request's
 steps, each reported where Flask sends its signal. Receiving the signals instead would cost a
-blinker dispatch each on every request, watched or not; only ``got_request_exception``, sent on
-failures alone, is received. ``detach()`` undoes all of it.
+blinker dispatch each on every request, watched or not; only the signals sent off the usual
+path are received (``got_request_exception``, ``message_flashed``, ``before_render_template``,
+``template_rendered``). ``detach()`` undoes all of it.
 
 Every step is published on ``adapter.events``, an ``engine.bus.EventBus``, with the engine's
 event kinds and fields, so ``trace``, ``serve``, the window and captures work unchanged. The
@@ -24,12 +25,15 @@ from typing import Any
 
 from ..bus import EventBus, Subscription
 from ..events import (
+    BeforeRenderTemplate,
     Event,
     ExceptionRaised,
     GotRequestException,
+    MessageFlashed,
     RequestFinished,
+    TemplateRendered,
 )
-from ..summary import describe_error, qualname
+from ..summary import describe_error, qualname, summarize
 from . import contexts, hooks, shadows
 from .locals import ReconstructedStacks, refresh_app, refresh_request
 from .locals import register as register_stacks
@@ -176,8 +180,14 @@ class FlaskAdapter:
         hooks.wrap_all(self)
         import flask.signals as fs
 
-        # Sent only when a request fails: receiving it costs nothing on the usual path.
-        receivers = [(fs.got_request_exception, self._receive_got_request_exception())]
+        # Sent only when a request fails, flashes or renders a template: receiving them costs
+        # nothing on the usual path.
+        receivers = [
+            (fs.got_request_exception, self._receive_got_request_exception()),
+            (fs.message_flashed, self._receive_message_flashed()),
+            (fs.before_render_template, self._receive_template(BeforeRenderTemplate)),
+            (fs.template_rendered, self._receive_template(TemplateRendered)),
+        ]
         if not supported:
             receivers.append((fs.request_finished, self._receive_request_finished()))
         for signal, receiver in receivers:
@@ -347,6 +357,31 @@ class FlaskAdapter:
 
         return on_got_request_exception
 
+    def _receive_message_flashed(self) -> Callable[..., None]:
+        def on_message_flashed(sender: Any, message: Any, category: Any, **extra: Any) -> None:
+            if self.events.active:
+                try:
+                    fields = (summarize(message), summarize(category))
+                except Exception:
+                    self.internal_error(MessageFlashed)
+                    return
+                self.step(MessageFlashed, None, None, fields)
+
+        return on_message_flashed
+
+    def _receive_template(self, cls: type[Event]) -> Callable[..., None]:
+        # before_render_template and template_rendered carry the same two fields.
+        def on_template(sender: Any, template: Any, context: Any, **extra: Any) -> None:
+            if self.events.active:
+                try:
+                    fields = (getattr(template, "name", None), _template_context(context))
+                except Exception:
+                    self.internal_error(cls)
+                    return
+                self.step(cls, None, None, fields)
+
+        return on_template
+
     def _receive_request_finished(self) -> Callable[..., None]:
         # Only without instrumented request contexts (an unknown Flask layout).
         def on_request_finished(sender: Any, response: Any, **extra: Any) -> None:
@@ -364,3 +399,13 @@ class FlaskAdapter:
             self.internal_error(RequestFinished)
             return
         self.step(RequestFinished, None, None, (status, headers), False)
+
+
+# Put in every template context by Flask's default context processor: the live proxies, shown
+# in the window's own panes already, and never what a template is being debugged for.
+_FLASK_CONTEXT = frozenset({"g", "request", "session"})
+
+
+def _template_context(context: Any) -> Any:
+    """The template's context as the view passed it (and context processors added), summarized."""
+    return summarize({k: v for k, v in dict(context).items() if k not in _FLASK_CONTEXT})

@@ -165,6 +165,11 @@ def event_detail(ev: Event) -> str:
         return f"{d.get('local')} ident {d.get('ident')}"
     if kind == "url_value_preprocessor":
         return short_json(d.get("view_args"), 80)
+    if kind in ("before_render_template", "template_rendered"):
+        name = d.get("template") or "(template string)"
+        return f"{name}  {short_json(d.get('context'), 80)}"
+    if kind == "message_flashed":
+        return f"[{d.get('category')}] {short_json(d.get('message'), 80)}"
     if kind == "paused":
         return f"held after #{d.get('at_seq')} {d.get('at_kind')}"
     if kind == "resumed":
