@@ -78,3 +78,44 @@ def test_held_hook_cell_tells_the_whole_name(qtbot: Any, window: MainWindow) -> 
     step.set_kinds([])
     with qtbot.waitSignal(window.exchangeFinished, timeout=10_000):
         qtbot.mouseClick(step.continue_all, Qt.MouseButton.LeftButton)
+
+
+def test_held_table_fits_its_columns_at_the_default_size(qtbot: Any, window: MainWindow) -> None:  # noqa: F811
+    step = window.stepmode
+    window.tabs.setCurrentWidget(step)
+    assert window.size().width() == 1400 and window.size().height() == 900
+    step.set_kinds(["view"])
+    window.composer.path.setText("/shop/cart/")
+    qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.paused_model.rowCount() == 1, timeout=5_000)
+    model, table = window.paused_model, step.table
+    header = table.horizontalHeader()
+    detail_col = model.columnCount() - 1
+    assert model.headerData(detail_col, Qt.Orientation.Horizontal) == "detail"
+
+    def fits() -> bool:
+        sizes = [header.sectionSize(c) for c in range(model.columnCount())]
+        return (
+            sum(sizes) <= table.viewport().width() and not table.horizontalScrollBar().isVisible()
+        )
+
+    qtbot.waitUntil(fits, timeout=3_000)  # every column in view: no sideways scrolling
+    for col in range(detail_col):  # the short columns show their header and cells whole
+        assert header.sectionSize(col) >= header.sectionSizeHint(col)
+        assert header.sectionSize(col) >= table.sizeHintForColumn(col)
+    text = model.data(model.index(0, detail_col))
+    assert text.startswith("returned ")  # what the held view returned
+    assert header.sectionSize(detail_col) >= table.sizeHintForColumn(detail_col)
+    # detail elides when long; its tooltip always carries the whole text
+    tip = model.data(model.index(0, detail_col), Qt.ItemDataRole.ToolTipRole)
+    assert tip == text
+    # the "Pause after" list is as wide as its longest point needs, no wider than before
+    kinds = step.kinds
+    assert kinds.viewport().width() >= kinds.sizeHintForColumn(0)
+    assert kinds.parentWidget().width() < 240
+
+    window.resize(1800, 900)  # a wider window: detail takes the new room
+    qtbot.waitUntil(lambda: header.sectionSize(detail_col) > 300 and fits(), timeout=3_000)
+    step.set_kinds([])
+    with qtbot.waitSignal(window.exchangeFinished, timeout=10_000):
+        qtbot.mouseClick(step.continue_all, Qt.MouseButton.LeftButton)

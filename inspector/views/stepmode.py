@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
@@ -42,6 +42,11 @@ __all__ = ["StepModeView"]
 
 _NEVER = frozenset({"paused", "resumed"})  # the engine's own reports, not lifecycle points
 _DEFAULT = ("before_request", "view")
+# The most characters each column before detail is given: req, thread, after seq, paused after
+# (the longest kind fits), hook / view, depth app/req.
+_COLUMN_CHARS = (6, 12, 8, 23, 24, 13)
+_HOOK = 4  # the column that gives way first (its tooltip has the whole name)
+_DETAIL_CHARS = 16  # what detail keeps before a sideways scrollbar appears
 
 
 def pausable_kinds() -> list[str]:
@@ -103,13 +108,26 @@ class StepModeView(QWidget):
         form.addRow("Slow motion", self.delay)
         form.addRow("Hold at most", self.timeout)
         pl.addLayout(form)
-        points.setMaximumWidth(240)
+        # Only the width the longest lifecycle point needs (plus a scrollbar for short windows):
+        # the rest goes to the held table on the right.
+        kinds_width = (
+            self.kinds.sizeHintForColumn(0)
+            + 2 * self.kinds.frameWidth()
+            + self.kinds.verticalScrollBar().sizeHint().width()
+        )
+        self.kinds.setMinimumWidth(kinds_width)
+        margins = pl.contentsMargins()
+        points.setMaximumWidth(
+            max(kinds_width + margins.left() + margins.right(), points.minimumSizeHint().width())
+        )
 
         self.table = QTableView()  # the held threads
         self.table.setModel(paused_model)
-        configure_table(self.table)
-        for col, width in enumerate((40, 56, 70, 115, 160, 100)):  # leaves room for detail
-            self.table.setColumnWidth(col, width)
+        configure_table(self.table)  # detail, the last column, takes what is left
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it all
+        self._held_viewport = self.table.viewport()
+        self._held_viewport.installEventFilter(self)  # refit the columns when it is resized
+        self._fit_columns()
         self.step_button = QPushButton("Step")  # to the very next event, then hold again
         self.step_button.setToolTip("Run the selected request to its next event (F10)")
         self.step_button.setShortcut("F10")
@@ -245,7 +263,37 @@ class StepModeView(QWidget):
             n = len(steps)
             self.status.setText(f"{n} request{'s' if n != 1 else ''} held" if n else "none held")
 
+    def _fit_columns(self) -> None:
+        """Size every column but detail (the stretched last one) to its header and cells,
+        within a per-column cap, so the whole row reads without scrolling sideways. When the
+        table is too narrow to leave detail its minimum, hook / view gives way first, down to
+        its header; both it and detail elide, and their tooltips carry the whole text."""
+        table, header = self.table, self.table.horizontalHeader()
+        digit = table.fontMetrics().horizontalAdvance("0")
+        widths = [
+            min(
+                max(table.sizeHintForColumn(col), header.sectionSizeHint(col)),
+                chars * digit + 16,
+            )
+            for col, chars in enumerate(_COLUMN_CHARS)
+        ]
+        detail = len(_COLUMN_CHARS)  # what detail needs, up to its minimum: no more is kept
+        needs = max(table.sizeHintForColumn(detail), header.sectionSizeHint(detail))
+        short = sum(widths) + min(needs, _DETAIL_CHARS * digit) - table.viewport().width()
+        if short > 0:
+            floor = header.sectionSizeHint(_HOOK)
+            widths[_HOOK] -= max(0, min(short, widths[_HOOK] - floor))
+        for col, width in enumerate(widths):
+            if table.columnWidth(col) != width:
+                table.setColumnWidth(col, width)
+
+    def eventFilter(self, watched: Any, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self._held_viewport:
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
     def _after_reset(self) -> None:
+        self._fit_columns()
         steps = self.model.steps()
         row = next(
             (i for i, s in enumerate(steps) if s.thread == self._selected_thread),

@@ -204,6 +204,7 @@ class ThreadsView(QWidget):
         self.model = JsonTreeModel()  # the selected ident's storage
         self.caption = QLabel()  # which ident the tree shows
         self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.caption.setWordWrap(True)  # step mode's pane is narrow: wrap, never cut
         self.notice = QLabel()  # says when the view is reconstructed (a Flask app)
         self.notice.setWordWrap(True)
         self.notice.setStyleSheet(
