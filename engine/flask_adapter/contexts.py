@@ -173,22 +173,22 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
     ident_of = stacks.ident
 
     def push(self: Any) -> None:
-        ident = ident_of()
-        outer = pushing.get(ident)  # a receiver may push another context inside this push
-        pushing[ident] = self
         # Reported by whichever comes first: open_session, match_request, the end of push.
         self._ctxscope_pending = True
         if flask_app.session_interface is not adapter._session_wrapper:
             adapter._check_session_interface()
+        ident = ident_of()
+        outer = pushing.get(ident)  # a receiver may push another context inside this push
+        pushing[ident] = self
         try:
             base_push(self)
         finally:
-            if self._ctxscope_pending:
-                flush_push(adapter, self)
             if outer is None:
                 del pushing[ident]
             else:
                 pushing[ident] = outer
+            if self._ctxscope_pending:
+                flush_push(adapter, self)
 
     def pop(self: Any, *args: Any, **kwargs: Any) -> None:
         exc = args[0] if args else kwargs.get("exc", _SENTINEL)
