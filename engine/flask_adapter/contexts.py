@@ -24,7 +24,7 @@ Where the steps land, relative to Flask's own order (REFERENCE §2):
 The reconstructed stacks are kept at every push and pop whether or not anybody listens (a
 subscriber may join mid-request and must see the contexts already pushed); only the events are
 built on demand. What a push or pop in progress must tell a later step is kept on the contexts
-themselves (and, for the request context being pushed, in a dict by thread): reading an attribute
+themselves (and in one ContextVar for the request context being pushed): reading an attribute
 costs a fraction of a ``threading.local`` lookup, and it follows Flask's own per-context model.
 """
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from ..events import (
@@ -70,11 +71,9 @@ __all__ = [
 _request_ids = itertools.count(1)  # ids of requests seen by any attached Flask app
 new_request_id = _request_ids.__next__
 
-# The instrumented request context whose push() is running, by thread ident: the implicit app
-# context it pushes first belongs to its request. A push runs start to end on one thread, with
-# no task switch inside, so a thread's entry is exact; a plain dict costs a fraction of a
-# ContextVar set and reset, which every request pays.
-pushing: dict[int, Any] = {}
+# The instrumented request context whose push() is running in this context (thread or task):
+# the implicit app context it pushes first belongs to its request.
+pushing: ContextVar[Any] = ContextVar("ctxscope_pushing", default=None)
 
 _cv_request: Any = None  # flask.globals._cv_request, set when the first app is attached
 _cv_app: Any = None  # flask.globals._cv_app
@@ -170,25 +169,21 @@ def _subclass(adapter: FlaskAdapter, base: type) -> type:
     breakpoints = adapter._breakpoints
     stacks = adapter.stacks
     flask_app = adapter.flask_app
-    ident_of = stacks.ident
+    set_pushing = pushing.set
+    reset_pushing = pushing.reset
 
     def push(self: Any) -> None:
+        token = set_pushing(self)
         # Reported by whichever comes first: open_session, match_request, the end of push.
         self._ctxscope_pending = True
         if flask_app.session_interface is not adapter._session_wrapper:
             adapter._check_session_interface()
-        ident = ident_of()
-        outer = pushing.get(ident)  # a receiver may push another context inside this push
-        pushing[ident] = self
         try:
             base_push(self)
         finally:
-            if outer is None:
-                del pushing[ident]
-            else:
-                pushing[ident] = outer
             if self._ctxscope_pending:
                 flush_push(adapter, self)
+            reset_pushing(token)
 
     def pop(self: Any, *args: Any, **kwargs: Any) -> None:
         exc = args[0] if args else kwargs.get("exc", _SENTINEL)
@@ -267,6 +262,7 @@ def _app_subclass(adapter: FlaskAdapter, base: type) -> type:
     stacks = adapter.stacks
     flask_app = adapter.flask_app
     app_dict = flask_app.__dict__
+    get_pushing = pushing.get
 
     def push(self: Any) -> None:
         tokens = getattr(self, "_cv_tokens", None)
@@ -278,13 +274,13 @@ def _app_subclass(adapter: FlaskAdapter, base: type) -> type:
             if tokens is None or len(tokens) > before:
                 if adapter._scan_pending:
                     adapter._maybe_scan()
-                ident = stacks.ident()
-                request_ctx = pushing.get(ident)
+                request_ctx = get_pushing()
                 if request_ctx is not None and request_ctx._ctxscope_adapter is adapter:
                     # Remembered on the context: stream_with_context pushes it again later.
                     rid = self._ctxscope_rid = request_ctx._ctxscope_rid
                 else:
                     rid = self._ctxscope_rid
+                ident = stacks.ident()
                 # Flask's ``name`` is a werkzeug cached_property, whose ``__get__`` runs in
                 # Python even once cached: read the cached value directly.
                 name = app_dict.get("name")
