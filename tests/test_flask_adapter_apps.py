@@ -343,3 +343,44 @@ def test_session_saved_accessed_is_what_decided_vary() -> None:
         assert saved.set_cookie is None
         assert saved.accessed is accessed
         assert ("Cookie" in response.headers.get("Vary", "")) is accessed
+
+
+def test_a_session_whose_accessed_raises_never_breaks_the_request() -> None:
+    # A custom interface that never reads ``accessed`` serves fine in plain Flask; reading it
+    # for the event must not change that.
+    class Touchy(dict):  # type: ignore[type-arg]
+        modified = False
+
+        @property
+        def accessed(self) -> bool:
+            raise RuntimeError("no accessed here")
+
+    class Interface(flask.sessions.SessionInterface):
+        def open_session(self, app: Any, request: Any) -> Touchy:
+            return Touchy(user="ada")
+
+        def save_session(self, app: Any, session: Any, response: Any) -> None:
+            response.headers["X-Saved"] = session["user"]
+
+    def build() -> flask.Flask:
+        app = flask.Flask("touchy")
+        app.session_interface = Interface()
+
+        @app.route("/")
+        def index() -> str:
+            return flask.session["user"]
+
+        return app
+
+    plain = build().test_client().get("/")
+    adapter = attach(build())
+    events: list[Any] = []
+    adapter.subscribe(events.append)
+    observed = adapter.test_client().get("/")
+    assert (observed.status, observed.headers.to_wsgi_list(), observed.data) == (
+        plain.status,
+        plain.headers.to_wsgi_list(),
+        plain.data,
+    )
+    saved = next(e for e in events if e.kind == "session_saved")
+    assert saved.accessed is False and saved.after == {"user": "ada"}

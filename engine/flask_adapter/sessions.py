@@ -123,7 +123,10 @@ class ObservedSessionInterface:
         # ``accessed`` as the request left it, read before the save: Flask 3.0's own
         # save_session reads ``session.permanent`` (should_set_cookie, get_expiration_time),
         # whose ``get`` marks the session accessed after Vary: Cookie was decided.
-        accessed = getattr(session, "accessed", False)
+        try:
+            accessed = bool(getattr(session, "accessed", False))
+        except Exception:  # a custom session's own property: observing never breaks a request
+            accessed = False
         self._ctxscope_inner.save_session(app, session, response)
         adapter = self._ctxscope_adapter
         bus = adapter.events
@@ -149,7 +152,6 @@ class ObservedSessionInterface:
                 if value.startswith(prefix) and key.lower() == "set-cookie":
                     set_cookie = value
                     break
-            accessed = bool(accessed)
             modified = bool(getattr(session, "modified", False))
             if isinstance(session, dict) and len(session):
                 permanent = bool(dict.get(session, "_permanent", False))  # not marked accessed
