@@ -408,4 +408,4 @@ _FLASK_CONTEXT = frozenset({"g", "request", "session"})
 
 def _template_context(context: Any) -> Any:
     """The template's context as the view passed it (and context processors added), summarized."""
-    return summarize({k: v for k, v in dict(context).items() if k not in _FLASK_CONTEXT})
+    return summarize({k: v for k, v in context.items() if k not in _FLASK_CONTEXT})
